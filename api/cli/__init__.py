@@ -1,0 +1,23 @@
+"""The `threadline` command line: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import db, keys, knowledge, sandbox, serve
+
+app = typer.Typer(
+    name="threadline",
+    help="Threadline: the AI resolution backend for omnichannel ecommerce support.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(knowledge.app, name="knowledge")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Threadline: inbox."""

@@ -1,0 +1,110 @@
+"""The store's action rules (`policy.yaml`), validated once at load time.
+
+Every key is optional and has a documented default; an unknown key is an error, so a typo in a
+merchant's policy never silently falls back to a default that moves money.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreInfo(_Strict):
+    name: str = "Our store"
+    currency: str = "USD"
+    timezone: str = "America/New_York"
+    support_email: str | None = None
+
+
+class ReturnsPolicy(_Strict):
+    window_days: int = Field(default=30, ge=0)
+    """Days after delivery (else after fulfillment) during which a return may be started."""
+    exclude_tags: list[str] = Field(default_factory=lambda: ["final-sale"])
+    """Product tags that make an item non-returnable."""
+
+
+class RefundsPolicy(_Strict):
+    auto_approve_limit: float = Field(default=100.0, ge=0)
+    """Refunds above this amount are escalated to a human, never issued by the agent."""
+
+
+class CancellationsPolicy(_Strict):
+    allowed_fulfillment_statuses: list[str] = Field(default_factory=lambda: ["unfulfilled"])
+
+
+class AddressChangesPolicy(_Strict):
+    allowed_fulfillment_statuses: list[str] = Field(default_factory=lambda: ["unfulfilled"])
+
+
+class VerificationPolicy(_Strict):
+    require_identity_match: bool = True
+
+
+class EscalationPolicy(_Strict):
+    topics: list[str] = Field(
+        default_factory=lambda: ["legal", "chargeback", "self_harm", "harassment"]
+    )
+    max_ai_turns: int = Field(default=6, ge=1)
+
+
+Stage = Literal["draft", "review", "autonomous"]
+
+
+class ChannelPolicy(_Strict):
+    stage: Stage = "review"
+    review_first: int = Field(default=100, ge=0)
+    """AI replies held for review before the channel may go autonomous."""
+    sample_rate: float = Field(default=0.05, ge=0, le=1)
+    """Share of autonomous replies still sent to reviewers."""
+
+
+def _default_channels() -> dict[str, ChannelPolicy]:
+    return {
+        "email": ChannelPolicy(stage="review", review_first=100),
+        "chat": ChannelPolicy(stage="autonomous", sample_rate=0.05),
+    }
+
+
+class StorePolicy(_Strict):
+    store: StoreInfo = Field(default_factory=StoreInfo)
+    returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
+    refunds: RefundsPolicy = Field(default_factory=RefundsPolicy)
+    cancellations: CancellationsPolicy = Field(default_factory=CancellationsPolicy)
+    address_changes: AddressChangesPolicy = Field(default_factory=AddressChangesPolicy)
+    verification: VerificationPolicy = Field(default_factory=VerificationPolicy)
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    channels: dict[
+        Literal["chat", "email", "instagram", "messenger", "sms", "whatsapp", "voice"],
+        ChannelPolicy,
+    ] = Field(default_factory=_default_channels)
+
+
+class PolicyError(ValueError):
+    """The policy file is missing, unreadable or invalid; the message names the file and key."""
+
+
+def load_policy(path: Path) -> StorePolicy:
+    """Read and validate a `policy.yaml`; a missing file means every default."""
+    if not path.exists():
+        return StorePolicy()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PolicyError(f"{path}: cannot read policy: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{path}: policy must be a mapping of sections")
+    try:
+        return StorePolicy.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise PolicyError(f"{path}: {problems}") from exc
