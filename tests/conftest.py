@@ -58,11 +58,90 @@ socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Each test starts with no THREADLINE_* settings from the developer's shell and its own data dir."""
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Each test starts with no THREADLINE_* settings from the shell, and its own data dir."""
     for name in list(os.environ):
         if name.startswith("THREADLINE_") and name != "THREADLINE_REQUIRE_POSTGRES":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("THREADLINE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     yield
+
+
+# --- databases -------------------------------------------------------------------------------
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "THREADLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("THREADLINE_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"threadline_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}")
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _reset_postgres(engine: object) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    """An empty database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/threadline.db"
+        return
+    from inbox.db import make_engine
+
+    url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    _reset_postgres(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[object]:
+    """A migrated engine on each database kind."""
+    from inbox.db import make_engine, upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: object) -> Iterator[object]:
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:  # type: ignore[arg-type]
+        yield session

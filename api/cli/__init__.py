@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, keys, knowledge, sandbox, serve
+from . import db, keys, knowledge, sandbox, serve
 
 app = typer.Typer(
     name="threadline",

@@ -1,0 +1,61 @@
+"""Assembles the FastAPI app from settings: database, middleware, error shape, routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.errors import install_error_handlers
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.routes import conversations, customers, health, keys
+from api.settings import Settings
+from inbox.db import make_engine, session_scope, upgrade
+from inbox.keys import install_bootstrap_keys
+
+logger = logging.getLogger("threadline.api")
+
+
+def prepare_database(engine: Engine, settings: Settings) -> None:
+    """Migrate SQLite on start (PostgreSQL is migrated by `threadline db upgrade`), install keys."""
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+    if settings.bootstrap_api_keys is not None:
+        with session_scope(engine) as session:
+            installed = install_bootstrap_keys(
+                session, settings.bootstrap_api_keys.get_secret_value()
+            )
+        if installed:
+            logger.info("installed %d bootstrap API key(s)", installed)
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, prepared: bool = False
+) -> FastAPI:
+    """The app; unless `prepared`, its start-up migrates SQLite and installs bootstrap keys."""
+    settings = settings or Settings()
+    engine = engine or make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not prepared:
+            prepare_database(engine, settings)
+        yield
+
+    app = FastAPI(
+        title="Threadline",
+        version="0.1.0",
+        summary="AI resolution backend for omnichannel ecommerce support.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    for router in (health.router, customers.router, conversations.router, keys.router):
+        app.include_router(router)
+    return app

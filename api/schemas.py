@@ -1,0 +1,95 @@
+"""What the API returns and accepts: public models, never table rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inbox.models import (
+    Author,
+    Channel,
+    ConversationStatus,
+    Direction,
+    IdentityKind,
+    Role,
+)
+
+
+class StrictRequest(BaseModel):
+    """Base for request bodies: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdentityPublic(BaseModel):
+    kind: IdentityKind
+    value: str
+    verified: bool
+    created_at: datetime
+
+
+class CustomerPublic(BaseModel):
+    id: str
+    name: str | None
+    identities: list[IdentityPublic]
+    merged_ids: list[str] = Field(description="Customer ids that were merged into this one.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessagePublic(BaseModel):
+    id: str
+    conversation_id: str
+    direction: Direction
+    channel: Channel
+    author: Author
+    text: str
+    subject: str | None
+    external_id: str | None
+    thread_id: str | None
+    sent_at: datetime
+    metadata: dict[str, Any]
+
+
+class TimelinePublic(BaseModel):
+    customer_id: str
+    messages: list[MessagePublic]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class ConversationPublic(BaseModel):
+    id: str
+    customer_id: str
+    status: ConversationStatus
+    channels: list[Channel]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    messages: list[MessagePublic]
+
+
+class KeyCreate(StrictRequest):
+    role: Role
+    name: str | None = Field(default=None, max_length=100)
+
+
+class KeyPublic(BaseModel):
+    id: str
+    prefix: str
+    role: Role
+    name: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="The key itself: shown this once, stored only as a hash.")
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,200 @@
+"""Cases and messages: record what was said, on which channel, and read it back as one timeline."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from inbox.identity import canonical_customer
+from inbox.models import (
+    Author,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Event,
+    Message,
+    utcnow,
+)
+
+_MESSAGE_EVENTS = {
+    Direction.inbound: "message_received",
+    Direction.outbound: "reply_sent",
+    Direction.internal: "note_added",
+}
+
+
+class DuplicateMessage(Exception):
+    """This `(channel, external_id)` was recorded before: a redelivery, not a new message."""
+
+    def __init__(self, existing: Message) -> None:
+        super().__init__(f"message {existing.channel}/{existing.external_id} already recorded")
+        self.existing = existing
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this service did not hand out."""
+
+
+def current_conversation(
+    session: Session, customer_id: str, channel: Channel | str
+) -> Conversation:
+    """The customer's open case (on any channel), or a new one; the channel is added to it."""
+    conversation = session.exec(
+        select(Conversation)
+        .where(
+            Conversation.customer_id == customer_id,
+            col(Conversation.status).in_([ConversationStatus.open, ConversationStatus.escalated]),
+        )
+        .order_by(col(Conversation.updated_at).desc())
+    ).first()
+    if conversation is None:
+        conversation = Conversation(customer_id=customer_id, channels=[])
+        session.add(conversation)
+    channel = Channel(channel).value
+    if channel not in conversation.channels:
+        conversation.channels = [*conversation.channels, channel]
+    conversation.updated_at = utcnow()
+    session.flush()
+    return conversation
+
+
+def find_message(session: Session, channel: Channel | str, external_id: str) -> Message | None:
+    return session.exec(
+        select(Message).where(
+            Message.channel == Channel(channel).value, Message.external_id == external_id
+        )
+    ).first()
+
+
+def record_message(
+    session: Session,
+    conversation: Conversation,
+    *,
+    direction: Direction,
+    channel: Channel | str,
+    author: Author,
+    text: str,
+    subject: str | None = None,
+    external_id: str | None = None,
+    thread_id: str | None = None,
+    sent_at: datetime | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    """Store one message on the conversation; a known `(channel, external_id)` raises."""
+    channel = Channel(channel)
+    if external_id is not None and (existing := find_message(session, channel, external_id)):
+        raise DuplicateMessage(existing)
+    message = Message(
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        direction=direction,
+        channel=channel,
+        author=author,
+        text=text,
+        subject=subject,
+        external_id=external_id,
+        thread_id=thread_id,
+        sent_at=_aware(sent_at) if sent_at else utcnow(),
+        meta=meta or {},
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:  # a concurrent delivery of the same message won the race
+        existing = find_message(session, channel, external_id or "")
+        if existing is None:
+            raise
+        raise DuplicateMessage(existing) from None
+    record_event(
+        session,
+        _MESSAGE_EVENTS[Direction(direction)],
+        channel=channel.value,
+        customer_id=conversation.customer_id,
+        conversation_id=conversation.id,
+        payload={"message_id": message.id, "author": Author(author).value},
+    )
+    return message
+
+
+def record_event(
+    session: Session,
+    kind: str,
+    *,
+    channel: str | None = None,
+    customer_id: str | None = None,
+    conversation_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    event = Event(
+        kind=kind,
+        channel=channel,
+        customer_id=customer_id,
+        conversation_id=conversation_id,
+        payload=payload or {},
+    )
+    session.add(event)
+    return event
+
+
+@dataclass
+class TimelinePage:
+    messages: list[Message]
+    next_cursor: str | None
+
+
+def timeline(
+    session: Session, customer_id: str, *, limit: int = 50, cursor: str | None = None
+) -> TimelinePage:
+    """Every message on every channel for the customer (after merges), oldest first.
+
+    Keyset pagination on `(sent_at, id)`: pages stay stable while new messages arrive.
+    """
+    customer = canonical_customer(session, customer_id)
+    if customer is None:
+        return TimelinePage([], None)
+    query = select(Message).where(Message.customer_id == customer.id)
+    if cursor:
+        after_time, after_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(Message.sent_at) > after_time,
+                and_(col(Message.sent_at) == after_time, col(Message.id) > after_id),
+            )
+        )
+    rows = list(
+        session.exec(query.order_by(col(Message.sent_at), col(Message.id)).limit(limit + 1)).all()
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1])
+    return TimelinePage(rows, next_cursor)
+
+
+def encode_cursor(message: Message) -> str:
+    raw = json.dumps([_aware(message.sent_at).isoformat(), message.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sent_at, message_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(sent_at), str(message_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("cursor is not one this API returned") from exc
+
+
+def _aware(moment: datetime) -> datetime:
+    """Everything is stored in UTC; SQLite hands back naive datetimes, which are UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,200 @@
+"""The unified inbox: one customer across channels, their identities, cases, messages and events.
+
+Table classes are persistence only; the API returns its own `Public` models, never these rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    """Opaque random ids that say what they are (`cus_…`, `cnv_…`, `msg_…`)."""
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+class IdentityKind(StrEnum):
+    email = "email"
+    phone = "phone"
+    instagram = "instagram"
+    messenger = "messenger"
+    whatsapp = "whatsapp"
+    shopify = "shopify"
+    chat_visitor = "chat_visitor"
+
+
+class Channel(StrEnum):
+    chat = "chat"
+    email = "email"
+    instagram = "instagram"
+    messenger = "messenger"
+    sms = "sms"
+    whatsapp = "whatsapp"
+    voice = "voice"
+
+
+class ConversationStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+    escalated = "escalated"
+
+
+class Direction(StrEnum):
+    inbound = "in"
+    outbound = "out"
+    internal = "internal"
+
+
+class Author(StrEnum):
+    customer = "customer"
+    ai = "ai"
+    human = "human"
+    system = "system"
+
+
+class Role(StrEnum):
+    helpdesk = "helpdesk"
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+
+    id: str = Field(default_factory=lambda: new_id("cus"), primary_key=True, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    merged_into_id: str | None = Field(
+        default=None, foreign_key="customers.id", index=True, max_length=40
+    )
+    """Set when this record was merged into another; the survivor holds everything now."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Identity(SQLModel, table=True):
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_identities_kind_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customers.id", index=True, max_length=40)
+    kind: IdentityKind = Field(sa_type=String(20))
+    value: str = Field(max_length=320)
+    """Normalised: lower-cased email, E.164 phone, lower-cased handle without '@'."""
+    verified: bool = False
+    """True once a channel proved it (the message came from it) or the customer proved it."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+
+    id: str = Field(default_factory=lambda: new_id("cnv"), primary_key=True, max_length=40)
+    customer_id: str = Field(foreign_key="customers.id", index=True, max_length=40)
+    status: ConversationStatus = Field(
+        sa_type=String(20), default=ConversationStatus.open, index=True
+    )
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Every channel this case touched, in first-use order."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+        Index("ix_messages_customer_sent", "customer_id", "sent_at", "id"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("msg"), primary_key=True, max_length=40)
+    conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=40)
+    customer_id: str = Field(foreign_key="customers.id", max_length=40)
+    direction: Direction = Field(sa_type=String(20))
+    channel: Channel = Field(sa_type=String(20))
+    author: Author = Field(sa_type=String(20))
+    text: str = Field(sa_type=Text)
+    subject: str | None = Field(default=None, max_length=500)
+    external_id: str | None = Field(default=None, max_length=255)
+    """The channel's own id for the message; unique per channel, so redeliveries are caught."""
+    thread_id: str | None = Field(default=None, max_length=255, index=True)
+    sent_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    meta: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
+    )
+
+
+class Event(SQLModel, table=True):
+    """Append-only facts (message_received, reply_sent, escalated, customers_merged, …)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_kind_time", "kind", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=50)
+    channel: str | None = Field(default=None, max_length=20)
+    customer_id: str | None = Field(default=None, index=True, max_length=40)
+    conversation_id: str | None = Field(default=None, index=True, max_length=40)
+    occurred_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: str = Field(default_factory=lambda: new_id("key"), primary_key=True, max_length=40)
+    prefix: str = Field(index=True, max_length=20)
+    """The key's public first characters, shown in listings so a key can be recognised."""
+    key_hash: str = Field(unique=True, max_length=64)
+    """SHA-256 of the whole key: keys are long and random, so a slow hash adds nothing."""
+    role: Role = Field(sa_type=String(20))
+    name: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class ToolCall(SQLModel, table=True):
+    """The idempotency ledger: a write tool's first result, replayed for any retry with its key."""
+
+    __tablename__ = "tool_calls"
+
+    idempotency_key: str = Field(primary_key=True, max_length=200)
+    tool: str = Field(max_length=50)
+    status: str = Field(max_length=20)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
