@@ -11,8 +11,18 @@ from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from api.routes import conversations, customers, health, keys
+from api.routes import (
+    conversations,
+    customers,
+    escalations,
+    health,
+    keys,
+    knowledge,
+    messages,
+    traces,
+)
 from api.settings import Settings
+from api.store_runtime import start_store
 from inbox.db import make_engine, session_scope, upgrade
 from inbox.keys import install_bootstrap_keys
 
@@ -43,7 +53,14 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if not prepared:
             prepare_database(engine, settings)
-        yield
+        if settings.store_dir is not None and app.state.store is None:
+            app.state.store = start_store(settings, engine, settings.store_dir)
+        try:
+            yield
+        finally:
+            if app.state.store is not None:
+                app.state.store.close()
+                app.state.store = None
 
     app = FastAPI(
         title="Threadline",
@@ -53,9 +70,19 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.store = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health.router, customers.router, conversations.router, keys.router):
-        app.include_router(router)
+    for module in (
+        health,
+        customers,
+        conversations,
+        messages,
+        escalations,
+        traces,
+        keys,
+        knowledge,
+    ):
+        app.include_router(module.router)
     return app

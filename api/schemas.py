@@ -93,3 +93,90 @@ class KeyCreated(KeyPublic):
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class MessageCustomer(StrictRequest):
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    handle: str | None = Field(
+        default=None, max_length=255, description="Social id or chat visitor id."
+    )
+    name: str | None = Field(default=None, max_length=200)
+
+
+class MessageIn(StrictRequest):
+    """One inbound customer message (DESIGN.md §3.3)."""
+
+    channel: Channel
+    external_id: str = Field(min_length=1, max_length=255)
+    thread_id: str | None = Field(default=None, max_length=255)
+    customer: MessageCustomer
+    subject: str | None = Field(default=None, max_length=500)
+    text: str = Field(min_length=1, max_length=20_000)
+    sent_at: datetime | None = None
+
+
+class ReplyOut(BaseModel):
+    text: str
+    channel: Channel
+    parts: list[str]
+
+
+class IntentOut(BaseModel):
+    name: str
+    confidence: float
+
+
+class ActionOut(BaseModel):
+    tool: str
+    args: dict[str, Any]
+    status: str
+    detail: str
+
+
+class SourceOut(BaseModel):
+    id: str
+    title: str
+    score: float
+
+
+class MessageOut(BaseModel):
+    conversation_id: str
+    customer_id: str
+    outcome: str = Field(description="replied | held_for_review | escalated")
+    reply: ReplyOut | None
+    intent: IntentOut
+    actions: list[ActionOut]
+    sources: list[SourceOut]
+    escalation: dict[str, Any] | None = Field(description="The escalation packet, when escalated.")
+    review_id: str | None
+    trace_id: str = Field(description="See GET /v1/traces/{trace_id}.")
+
+
+class EscalationSummary(BaseModel):
+    id: str
+    status: str
+    channel: Channel
+    reason: str
+    priority: str
+    customer_id: str
+    conversation_id: str
+    webhook_status: str
+    created_at: datetime
+
+
+class EscalationPage(BaseModel):
+    escalations: list[EscalationSummary]
+
+
+class EscalationDetail(EscalationSummary):
+    packet: dict[str, Any]
+
+
+class TraceOut(BaseModel):
+    id: str
+    customer_id: str
+    conversation_id: str
+    message_id: str
+    created_at: datetime
+    trace: dict[str, Any]

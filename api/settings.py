@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     """A Chroma server (`http://host:8000`); default: a persistent collection under data_dir."""
     bootstrap_api_keys: SecretStr | None = None
     """Comma-separated `role:key` pairs installed (hashed) at start-up, e.g. for CI or a deploy."""
+    escalation_webhook_url: str | None = None
+    """Where escalation packets are POSTed (signed with HMAC-SHA256); unset: stored only."""
+    escalation_webhook_secret: SecretStr | None = None
+    """The shared secret for the `X-Threadline-Signature` header."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

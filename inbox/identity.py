@@ -75,8 +75,8 @@ def _e164(raw: str, default_region: str, label: str) -> str:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidIdentifier(f"{label}: not a phone number") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidIdentifier(f"{label}: not a valid phone number")
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidIdentifier(f"{label}: not a possible phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -87,6 +87,10 @@ class IdentityClaim:
     kind: IdentityKind
     value: str
     verified: bool
+
+    def __post_init__(self) -> None:
+        # Rows read back from the database carry the kind as a plain string.
+        object.__setattr__(self, "kind", IdentityKind(self.kind))
 
     @classmethod
     def of(
@@ -272,3 +276,50 @@ def _event(
     session: Session, kind: str, customer_id: str, channel: str | None, payload: dict[str, Any]
 ) -> None:
     session.add(Event(kind=kind, customer_id=customer_id, channel=channel, payload=payload))
+
+
+def link_verified(
+    session: Session,
+    customer_id: str,
+    claims: list[IdentityClaim],
+    *,
+    channel: str | None = None,
+    source: str = "proof",
+) -> Resolution:
+    """Attach identifiers that were just proven for `customer_id` (by an order, by the shop).
+
+    Goes through `resolve_customer` anchored on the customer's own verified identities, so a
+    proven identifier that belongs to another record merges the two, with the usual audit.
+    """
+    customer = canonical_customer(session, customer_id)
+    if customer is None:
+        raise ValueError(f"no customer {customer_id}")
+    anchors = [
+        IdentityClaim(row.kind, row.value, True)
+        for row in session.exec(
+            select(Identity).where(Identity.customer_id == customer.id, col(Identity.verified))
+        ).all()
+    ]
+    proven = [IdentityClaim(c.kind, c.value, True) for c in claims]
+    if not anchors:
+        # Nothing proven yet (e.g. a new chat visitor): anchor on the record itself.
+        for claim in proven:
+            row = _find_identity(session, claim)
+            if row is None:
+                session.add(
+                    Identity(
+                        customer_id=customer.id, kind=claim.kind, value=claim.value, verified=True
+                    )
+                )
+        session.flush()
+        anchors = proven[:1]
+    resolution = resolve_customer(session, anchors + proven, channel=channel)
+    _event(
+        session,
+        "identity_proven",
+        resolution.customer.id,
+        channel,
+        {"kinds": sorted({c.kind.value for c in proven}), "source": source},
+    )
+    session.flush()
+    return resolution

@@ -198,3 +198,75 @@ class ToolCall(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class EscalationStatus(StrEnum):
+    open = "open"
+    claimed = "claimed"
+    resolved = "resolved"
+
+
+class Escalation(SQLModel, table=True):
+    """A case handed to humans; `packet` is the escalation packet as published."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_status_channel", "status", "channel"),)
+
+    id: str = Field(default_factory=lambda: new_id("esc"), primary_key=True, max_length=40)
+    conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=40)
+    customer_id: str = Field(foreign_key="customers.id", index=True, max_length=40)
+    channel: Channel = Field(sa_type=String(20))
+    status: EscalationStatus = Field(sa_type=String(20), default=EscalationStatus.open)
+    reason_code: str = Field(max_length=50)
+    priority: str = Field(max_length=20)
+    packet: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    webhook_status: str = Field(default="disabled", max_length=20)
+    """`disabled` (no URL configured), `pending`, `delivered` or `failed` after every retry."""
+    webhook_attempts: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Trace(SQLModel, table=True):
+    """How one inbound message went through the graph, for the ops team."""
+
+    __tablename__ = "traces"
+
+    id: str = Field(default_factory=lambda: new_id("trc"), primary_key=True, max_length=40)
+    customer_id: str = Field(index=True, max_length=40)
+    conversation_id: str = Field(index=True, max_length=40)
+    message_id: str = Field(index=True, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ReviewStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    edited = "edited"
+    rejected = "rejected"
+
+
+class Review(SQLModel, table=True):
+    """An AI reply held for (or sampled to) a human reviewer."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_status_channel", "status", "channel"),)
+
+    id: str = Field(default_factory=lambda: new_id("rev"), primary_key=True, max_length=40)
+    conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=40)
+    message_id: str = Field(foreign_key="messages.id", max_length=40)
+    """The AI reply under review."""
+    channel: Channel = Field(sa_type=String(20))
+    status: ReviewStatus = Field(sa_type=String(20), default=ReviewStatus.pending)
+    held: bool = True
+    """True when the reply waits for the decision; False for a sample of a reply already sent."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

@@ -56,6 +56,7 @@ class EscalationPolicy(_Strict):
 
 
 Stage = Literal["draft", "review", "autonomous"]
+ChannelName = Literal["chat", "email", "instagram", "messenger", "sms", "whatsapp", "voice"]
 
 
 class ChannelPolicy(_Strict):
@@ -66,7 +67,7 @@ class ChannelPolicy(_Strict):
     """Share of autonomous replies still sent to reviewers."""
 
 
-def _default_channels() -> dict[str, ChannelPolicy]:
+def _default_channels() -> dict[ChannelName, ChannelPolicy]:
     return {
         "email": ChannelPolicy(stage="review", review_first=100),
         "chat": ChannelPolicy(stage="autonomous", sample_rate=0.05),
@@ -81,10 +82,7 @@ class StorePolicy(_Strict):
     address_changes: AddressChangesPolicy = Field(default_factory=AddressChangesPolicy)
     verification: VerificationPolicy = Field(default_factory=VerificationPolicy)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
-    channels: dict[
-        Literal["chat", "email", "instagram", "messenger", "sms", "whatsapp", "voice"],
-        ChannelPolicy,
-    ] = Field(default_factory=_default_channels)
+    channels: dict[ChannelName, ChannelPolicy] = Field(default_factory=_default_channels)
 
 
 class PolicyError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import db, keys, knowledge, sandbox, serve
+from . import chat, db, keys, knowledge, sandbox, serve
 
 app = typer.Typer(
     name="threadline",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve.serve)
+app.command("chat")(chat.chat)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(sandbox.app, name="sandbox")

@@ -1,0 +1,386 @@
+"""Composing replies from facts only: store data, retrieved passages, tool results, the policy.
+
+`TemplateComposer` is the deterministic default: every sentence is a template filled with values
+taken from the order, a passage or the policy, so nothing (no date, amount or promise) is
+invented. An LLM composer plugs in behind the same `Composer` protocol and must be checked
+against the same facts before it is used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tools.policy import StorePolicy
+
+CHANNEL_NAMES = {
+    "chat": "chat",
+    "email": "email",
+    "instagram": "Instagram",
+    "messenger": "Messenger",
+    "sms": "text message",
+    "whatsapp": "WhatsApp",
+    "voice": "call",
+}
+HOLDING_TIMES = {
+    "chat": "shortly, right here in the chat",
+    "email": "by email within one business day",
+    "instagram": "here on Instagram within a few hours",
+    "messenger": "here on Messenger within a few hours",
+    "sms": "by text within a few hours",
+    "whatsapp": "here on WhatsApp within a few hours",
+    "voice": "with a call back within one business day",
+}
+ISSUE_WORDS = {
+    "damaged_item": "the damaged item",
+    "return_item": "your return",
+    "exchange_item": "your exchange",
+    "refund_request": "your refund",
+    "refund_status": "your refund",
+    "cancel_order": "cancelling your order",
+    "change_address": "the delivery address",
+    "track_order": "your delivery",
+    "order_details": "your order",
+    "create_return": "your return",
+    "refund": "your refund",
+}
+SHIPMENT_WORDS = {
+    "in_transit": "is on its way",
+    "out_for_delivery": "is out for delivery today",
+    "delivered": "was delivered",
+    "confirmed": "has shipped and is waiting for the carrier's first scan",
+    "label_printed": "is packed and waiting for the carrier",
+    "attempted_delivery": "had a delivery attempt; the carrier will try again",
+    "failure": "ran into a delivery problem with the carrier",
+    "ready_for_pickup": "is ready for pickup",
+}
+
+
+@dataclass
+class Draft:
+    text: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Composer(Protocol):
+    """Turns a turn's facts into a reply; implementations must not add facts of their own."""
+
+    def compose(self, state: dict[str, Any], policy: StorePolicy) -> Draft: ...
+
+
+def _first_sentences(text: str, limit: int = 3, max_chars: int = 420) -> str:
+    """A faithful condensation of a passage: its first sentences, markdown removed."""
+    body = re.sub(r"^#+\s.*$", "", text, flags=re.M)
+    body = re.sub(r"^\s*[-*]\s+", "", body, flags=re.M)
+    body = re.sub(r"\s+", " ", body).strip()
+    sentences = re.split(r"(?<=[.!?])\s+", body)
+    picked: list[str] = []
+    for sentence in sentences:
+        if picked and (len(picked) >= limit or len(" ".join([*picked, sentence])) > max_chars):
+            break
+        picked.append(sentence)
+    return " ".join(picked)
+
+
+def _date(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value)
+    if not match:
+        return None
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    return f"{months[int(match.group(2)) - 1]} {int(match.group(3))}"
+
+
+def _money(currency: str, value: str) -> str:
+    return f"${value}" if currency == "USD" else f"{currency} {value}"
+
+
+def order_status_text(order: dict[str, Any]) -> str:
+    name = order["name"]
+    if order.get("cancelled_at"):
+        return f"Order {name} was cancelled on {_date(order['cancelled_at'])}."
+    shipments = order.get("shipments") or []
+    if not shipments:
+        status = order["fulfillment_status"].replace("_", " ")
+        return f"Order {name} hasn't shipped yet: it's being prepared ({status})."
+    parts = []
+    for shipment in shipments:
+        state = SHIPMENT_WORDS.get(shipment["status"], f"is {shipment['status'].replace('_', ' ')}")
+        when = _date(shipment.get("delivered_at")) if shipment["status"] == "delivered" else None
+        sentence = f"Your package from order {name} {state}" + (f" on {when}" if when else "")
+        if shipment.get("carrier") and shipment.get("tracking_number"):
+            sentence += f" ({shipment['carrier']} tracking {shipment['tracking_number']})"
+        sentence += "."
+        if shipment.get("tracking_url") and shipment["status"] != "delivered":
+            sentence += f" Track it here: {shipment['tracking_url']}"
+        parts.append(sentence)
+    if order.get("fulfillment_status") == "partially_fulfilled":
+        parts.append("The rest of the order hasn't shipped yet.")
+    return " ".join(parts)
+
+
+def order_details_text(order: dict[str, Any]) -> str:
+    items = ", ".join(f"{line['quantity']} x {line['name']}" for line in order.get("lines", []))
+    text = (
+        f"Order {order['name']}"
+        + (f", placed {_date(order.get('created_at'))}" if order.get("created_at") else "")
+        + f": {items}. Total {_money(order['currency'], order['total'])}"
+        + f", payment {order['financial_status'].replace('_', ' ')}."
+    )
+    return text + " " + order_status_text(order)
+
+
+def refund_status_text(order: dict[str, Any]) -> str:
+    refunds = order.get("refunds") or []
+    if not refunds:
+        return f"I don't see a refund on order {order['name']} yet."
+    latest = refunds[-1]
+    return (
+        f"A refund of {_money(order['currency'], latest['amount'])} was issued on order "
+        f"{order['name']} on {_date(latest.get('created_at'))}; in total "
+        f"{_money(order['currency'], order['refunded'])} has been refunded to the original "
+        "payment method."
+    )
+
+
+class TemplateComposer:
+    """The deterministic composer."""
+
+    def compose(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        situation = state.get("situation") or "clarify"
+        handler = getattr(self, f"_{situation}", None)
+        draft: Draft = handler(state, policy) if handler else self._clarify(state, policy)
+        prefix = self._continuation(state)
+        if prefix and situation not in ("greeting", "out_of_scope", "injection"):
+            draft.text = f"{prefix} {draft.text}"
+        return draft
+
+    # --- context across channels ------------------------------------------------------------
+    def _continuation(self, state: dict[str, Any]) -> str:
+        """Say so when the customer picks up on this channel what they started on another."""
+        earlier = state.get("continued_from") or {}
+        if not earlier:
+            return ""
+        about = ISSUE_WORDS.get(earlier.get("intent", ""), "your request")
+        order = f" on order {earlier['order']}" if earlier.get("order") else ""
+        where = CHANNEL_NAMES.get(earlier["channel"], earlier["channel"])
+        return f"Picking up from your {where} message about {about}{order}:"
+
+    # --- knowledge ---------------------------------------------------------------------------
+    def _answer(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        passages = state.get("passages") or []
+        best = passages[0]
+        used = [best]
+        text = _first_sentences(best["text"])
+        question_marks = state["message"]["text"].count("?")
+        if (
+            question_marks > 1
+            and len(passages) > 1
+            and passages[1]["id"].split("#")[0] != best["id"].split("#")[0]
+        ):
+            used.append(passages[1])
+            text += " " + _first_sentences(passages[1]["text"], limit=2)
+        sources = [{"id": p["id"], "title": p["heading"], "score": p["score"]} for p in used]
+        return Draft(f"{text} Is there anything else I can help with?", sources)
+
+    def _unanswerable(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "I don't want to guess on this one. Could you tell me a little more about what you "
+            "need, or include your order number if it's about an order?"
+        )
+
+    def _clarify(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "Sorry, I want to make sure I get this right. Is this about an order (tracking, a "
+            "change, a return or a refund) or a question about our policies or products?"
+        )
+
+    def _greeting(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        text = state["message"]["text"].lower()
+        if re.search(r"\b(thanks?|thank you|thx|ty|cheers|appreciate|gracias|merci|danke)\b", text):
+            return Draft("You're welcome! If anything else comes up, just message us here.")
+        return Draft(
+            f"Hi! This is {policy.store.name} support. I can help with your orders (tracking, "
+            "changes, returns and refunds) and questions about our policies. What can I do for you?"
+        )
+
+    def _out_of_scope(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            f"I can only help with {policy.store.name} orders, products and policies, so I can't "
+            "help with that. Is there anything about an order or our store I can do for you?"
+        )
+
+    def _injection(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "I can't change how I work or make exceptions to the store's rules, and I haven't "
+            "taken any action. I'm happy to help with an order or a question about our policies."
+        )
+
+    # --- asking for what is missing ------------------------------------------------------------
+    def _ask_order_number(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "I can help with that. What's your order number (it starts with #), and the email "
+            "address or phone number used on the order, so I can confirm it's yours?"
+        )
+
+    def _no_orders_found(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "I couldn't find any orders under the contact details I have for you. What's the "
+            "order number, and the email address used to place it?"
+        )
+
+    def _ask_which_order(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        listed = "; ".join(
+            f"{o['name']} ({', '.join(o.get('items', [])[:2])}"
+            + (f", placed {_date(o.get('created_at'))}" if o.get("created_at") else "")
+            + ")"
+            for o in state.get("orders") or []
+        )
+        return Draft(f"I see a few orders on your account: {listed}. Which one is this about?")
+
+    def _order_not_verified(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "I couldn't find an order with that number for your account. Could you double-check "
+            "the number and tell me the email address or phone number used on the order?"
+        )
+
+    def _ask_address(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "Sure. What's the full new address? Please include street, city, state or province "
+            "and ZIP or postal code."
+        )
+
+    def _ask_which_item(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        order = state.get("order") or {}
+        items = ", ".join(line["name"] for line in order.get("lines", []))
+        return Draft(f"I'm sorry about that. Which item is it: {items}?")
+
+    # --- order facts --------------------------------------------------------------------------
+    def _track_order(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(order_status_text(state["order"]))
+
+    def _order_details(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(order_details_text(state["order"]))
+
+    def _refund_status(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(refund_status_text(state["order"]))
+
+    def _already_cancelled(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(order_status_text(state["order"]))
+
+    def _cancel_not_allowed(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        order = state["order"]
+        days = policy.returns.window_days
+        return Draft(
+            f"Order {order['name']} has already shipped, so it can't be cancelled any more. "
+            f"Once it arrives you can return it within {days} days of delivery; just message us "
+            "and I'll start the return for you. " + order_status_text(order)
+        )
+
+    def _return_not_allowed(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        blocked = state.get("blocked") or state.get("eligibility") or []
+        reasons = {b.get("reason") for b in blocked}
+        order = state["order"]["name"]
+        if "final_sale" in reasons:
+            why = "it's a final-sale item, and final-sale items can't be returned"
+        elif "outside_return_window" in reasons:
+            why = (
+                f"it's past our {policy.returns.window_days}-day return window, which counts "
+                "from delivery"
+            )
+        elif "not_fulfilled" in reasons:
+            why = "it hasn't been delivered yet"
+        elif "already_returned" in reasons:
+            why = "a return is already open for it"
+        else:
+            why = "nothing on it can be returned"
+        return Draft(
+            f"I can't start a return for order {order} because {why}. If the item is faulty, "
+            "tell me what's wrong and I'll see what we can do under our warranty."
+        )
+
+    def _nothing_to_refund(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(f"Everything on order {state['order']['name']} has already been refunded.")
+
+    # --- proposals and results ---------------------------------------------------------------
+    def _confirm(self, state: dict[str, Any], lead: str) -> Draft:
+        pending = state["pending_action"]
+        return Draft(
+            f"{lead} To confirm: shall I {pending['summary']}? "
+            "Reply YES to go ahead or NO to leave it."
+        )
+
+    def _confirm_cancel_order(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return self._confirm(
+            state,
+            f"Order {state['order']['name']} hasn't shipped yet, so it can still be cancelled. "
+            "A cancellation can't be undone.",
+        )
+
+    def _confirm_create_return(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return self._confirm(
+            state, f"That's inside our {policy.returns.window_days}-day return window."
+        )
+
+    def _confirm_refund(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        lead = (
+            "I'm sorry it arrived like that."
+            if state.get("intent") == "damaged_item"
+            else "I can do that."
+        )
+        return self._confirm(state, lead + " The refund goes back to your original payment method.")
+
+    def _cancel_order_done(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            f"Done: {state['tool_result']['detail']} You'll get a confirmation email from us."
+        )
+
+    def _create_return_done(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            f"Done: {state['tool_result']['detail']} We'll email you the return instructions."
+        )
+
+    def _refund_done(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            f"Done: {state['tool_result']['detail']} It goes back to your original payment method."
+        )
+
+    def _address_done(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(state["tool_result"]["detail"])
+
+    def _action_refused(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(f"I couldn't do that: {state['tool_result']['detail']}")
+
+    def _nothing_pending(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft("Thanks! There's nothing waiting for your confirmation. What can I help with?")
+
+    def _declined(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft("OK, I've left everything as it is. Is there anything else I can help with?")
+
+    # --- humans ----------------------------------------------------------------------------------
+    def _escalated(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        channel = state["message"]["channel"]
+        escalation = state.get("escalation") or {}
+        when = HOLDING_TIMES.get(channel, "as soon as possible")
+        text = (
+            "I've passed this to our support team with everything you've told us, so you won't "
+            f"need to repeat yourself. A person will reply {when}."
+        )
+        if escalation.get("code") == "self_harm":
+            text = (
+                "I'm really sorry you're going through this. If you're in danger or thinking about "
+                "harming yourself, please contact your local emergency number now, or in the US "
+                "call or text 988 to reach the Suicide & Crisis Lifeline. " + text
+            )
+        elif escalation.get("code") == "refund_above_limit":
+            text = "Refunds of this size are reviewed by a person on our team. " + text
+        return Draft(text)
+
+    def _already_escalated(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        channel = state["message"]["channel"]
+        return Draft(
+            "Thanks, I've added this to your case. A person from our team has it and will reply "
+            f"{HOLDING_TIMES.get(channel, 'as soon as possible')}."
+        )

@@ -1,0 +1,92 @@
+"""record: the reply, the review hold or sample, the actions and the trace, in the inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from sqlmodel import Session
+
+from agent.context import Context
+from agent.state import AgentState
+from agent.trace import traced
+from inbox.conversations import record_event, record_message
+from inbox.models import Author, Channel, Conversation, Direction, Review
+
+UNRESOLVED = {
+    "clarify",
+    "unanswerable",
+    "ask_order_number",
+    "ask_which_order",
+    "order_not_verified",
+    "no_orders_found",
+    "ask_address",
+    "ask_which_item",
+}
+"""Turns that ask instead of answering; `max_ai_turns` of them in a row escalate."""
+NOT_UNDERSTOOD = {"clarify", "unanswerable"}
+
+
+@traced("record")
+def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
+    services = runtime.context.services
+    message = state["message"]
+    reply = state.get("reply") or {}
+    gate = state.get("gate") or {}
+    held = gate.get("review") == "hold"
+    situation = state.get("situation", "")
+    with Session(services.engine, expire_on_commit=False) as session:
+        conversation = session.get(Conversation, message["conversation_id"])
+        assert conversation is not None
+        reply_message = record_message(
+            session,
+            conversation,
+            direction=Direction.internal if held else Direction.outbound,
+            channel=message["channel"],
+            author=Author.ai,
+            text=reply.get("text", ""),
+            meta={
+                "in_reply_to": message["id"],
+                "parts": reply.get("parts", []),
+                "sources": [s["id"] for s in (state.get("draft") or {}).get("sources", [])],
+                "held_for_review": held,
+                "situation": situation,
+            },
+        )
+        review_id = None
+        if gate.get("review") in ("hold", "sample"):
+            review = Review(
+                conversation_id=conversation.id,
+                message_id=reply_message.id,
+                channel=Channel(message["channel"]),
+                held=held,
+            )
+            session.add(review)
+            session.flush()
+            review_id = review.id
+            record_event(
+                session,
+                "review_requested",
+                channel=message["channel"],
+                customer_id=conversation.customer_id,
+                conversation_id=conversation.id,
+                payload={"review_id": review.id, "held": held},
+            )
+        for action in state.get("actions") or []:
+            record_event(
+                session,
+                "action_taken",
+                channel=message["channel"],
+                customer_id=conversation.customer_id,
+                conversation_id=conversation.id,
+                payload=action,
+            )
+        session.commit()
+    streak = int(state.get("low_confidence_streak", 0))
+    unresolved = int(state.get("unresolved_turns", 0))
+    return {
+        "reply_message_id": reply_message.id,
+        "review_id": review_id,
+        "low_confidence_streak": streak + 1 if situation in NOT_UNDERSTOOD else 0,
+        "unresolved_turns": unresolved + 1 if situation in UNRESOLVED else 0,
+    }

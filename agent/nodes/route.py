@@ -1,0 +1,38 @@
+"""route: apply the conversation policy (`agent.routing.decide`) and remember why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.context import Context
+from agent.routing import decide
+from agent.state import AgentState
+from agent.trace import traced
+
+
+@traced("route")
+def route_message(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
+    decision = decide(dict(state), runtime.context.services.policy)
+    runtime.context.trace.note(
+        "route", {"route": decision.route, "reason": decision.reason, "intent": decision.intent}
+    )
+    update: dict[str, Any] = {
+        "route": decision.route,
+        "route_reason": decision.reason,
+        "situation": decision.situation,
+        "escalation": decision.escalation,
+        "intent": decision.intent,
+    }
+    if decision.situation == "declined":
+        update["pending_action"] = None
+    if decision.situation == "injection":
+        update["pending_action"] = None  # nothing proposed earlier is acted on after this
+    return update
+
+
+def next_after_route(state: AgentState) -> str:
+    """retrieve | act | ask | compose (respond and escalate go straight to composing)."""
+    route = state.get("route", "")
+    return route if route in ("retrieve", "act", "ask") else "compose"

@@ -1,0 +1,271 @@
+"""The resolution service: one inbound message in, one response out (DESIGN.md §3.3).
+
+Order of work: validate and resolve the sender, dedupe on `(channel, external_id)`, record the
+message, run the customer's graph thread under a per-customer lock, store the response with the
+message (so a redelivery gets the same body and no second action), store the trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlmodel import Session
+
+from agent.context import Context, Services
+from agent.graph import builder
+from agent.state import AgentInput
+from inbox.conversations import DuplicateMessage, current_conversation, find_message, record_message
+from inbox.identity import IdentityClaim, InvalidIdentifier, resolve_customer
+from inbox.models import Author, Direction, Message, Trace, new_id
+
+logger = logging.getLogger("threadline.agent")
+
+SESSION_FIELDS = (
+    "active_order",
+    "open_issue",
+    "pending_action",
+    "low_confidence_streak",
+    "unresolved_turns",
+    "orders_seen",
+)
+
+
+class InvalidSender(ValueError):
+    """The message does not carry the identifier its channel needs, or carries a malformed one."""
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    channel: str
+    external_id: str
+    text: str
+    email: str | None = None
+    phone: str | None = None
+    handle: str | None = None
+    name: str | None = None
+    thread_id: str | None = None
+    subject: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    body: dict[str, Any]
+    duplicate: bool
+
+
+def sender_claims(
+    request: InboundRequest, region: str
+) -> tuple[list[IdentityClaim], dict[str, str]]:
+    """What the channel proves about the sender, and what the sender merely claims."""
+    channel = request.channel
+    proven: list[tuple[str, str]] = []
+    claimed: dict[str, str] = {}
+    if channel == "email":
+        if not request.email:
+            raise InvalidSender("email messages need customer.email (the sender's address)")
+        proven.append(("email", request.email))
+    elif channel in ("sms", "voice", "whatsapp"):
+        if not request.phone:
+            raise InvalidSender(f"{channel} messages need customer.phone (the sender's number)")
+        proven.append(("phone", request.phone))
+        if channel == "whatsapp":
+            proven.append(("whatsapp", request.phone))
+    elif channel in ("instagram", "messenger"):
+        if not request.handle:
+            raise InvalidSender(f"{channel} messages need customer.handle (the sender's id)")
+        proven.append((channel, request.handle))
+    elif channel == "chat":
+        visitor = request.handle or request.thread_id
+        if not visitor:
+            raise InvalidSender("chat messages need customer.handle (visitor id) or thread_id")
+        proven.append(("chat_visitor", visitor))
+    if request.email and channel != "email":
+        claimed["email"] = request.email
+    if request.phone and channel not in ("sms", "voice", "whatsapp"):
+        claimed["phone"] = request.phone
+    try:
+        claims = [IdentityClaim.of(k, v, verified=True, region=region) for k, v in proven]
+        unverified = {
+            k: IdentityClaim.of(k, v, verified=False, region=region).value
+            for k, v in claimed.items()
+        }
+    except InvalidIdentifier as exc:
+        raise InvalidSender(str(exc)) from exc
+    claims += [IdentityClaim.of(k, v, verified=False, region=region) for k, v in unverified.items()]
+    return claims, unverified
+
+
+class Resolver:
+    """Runs inbound messages through the graph; one instance per process and store."""
+
+    def __init__(self, services: Services, checkpointer: BaseCheckpointSaver[Any]) -> None:
+        self.services = services
+        self.graph = builder.compile(checkpointer=checkpointer)
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks[key]
+
+    def handle(self, request: InboundRequest) -> Resolution:
+        claims, claimed = sender_claims(request, self.services.phone_region)
+        # Deliveries of one message serialise on its id, and turns of one customer on theirs.
+        with self._lock(f"msg:{request.channel}:{request.external_id}"):
+            stored = self._stored_response(request)
+            if stored is not None:
+                return Resolution(stored, duplicate=True)
+            with Session(self.services.engine, expire_on_commit=False) as session:
+                resolution = resolve_customer(
+                    session, claims, name=request.name, channel=request.channel
+                )
+                customer_id = resolution.customer.id
+                conversation = current_conversation(session, customer_id, request.channel)
+                try:
+                    inbound = record_message(
+                        session,
+                        conversation,
+                        direction=Direction.inbound,
+                        channel=request.channel,
+                        author=Author.customer,
+                        text=request.text,
+                        subject=request.subject,
+                        external_id=request.external_id,
+                        thread_id=request.thread_id,
+                        sent_at=request.sent_at,
+                    )
+                except DuplicateMessage:
+                    session.rollback()
+                    stored = self._stored_response(request)
+                    return Resolution(stored or {}, duplicate=True)
+                session.commit()
+            with self._lock(f"customer:{customer_id}"):
+                body = self._run(customer_id, inbound, claimed)
+            return Resolution(body, duplicate=False)
+
+    def _stored_response(self, request: InboundRequest) -> dict[str, Any] | None:
+        with Session(self.services.engine, expire_on_commit=False) as session:
+            message = find_message(session, request.channel, request.external_id)
+            if message is None:
+                return None
+            response = message.meta.get("response")
+            return dict(response) if response else None
+
+    def _run(self, customer_id: str, inbound: Message, claimed: dict[str, str]) -> dict[str, Any]:
+        context = Context(self.services)
+        payload: AgentInput = {
+            "customer_id": customer_id,
+            "message": {
+                "id": inbound.id,
+                "conversation_id": inbound.conversation_id,
+                "channel": inbound.channel,
+                "text": inbound.text,
+                "subject": inbound.subject,
+                "sent_at": inbound.sent_at.isoformat(),
+                "claimed_email": claimed.get("email"),
+                "claimed_phone": claimed.get("phone"),
+            },
+        }
+        config: RunnableConfig = {"configurable": {"thread_id": customer_id}}
+        try:
+            state: dict[str, Any] = self.graph.invoke(payload, config=config, context=context)
+        except Exception:
+            logger.exception("graph failed for message %s", inbound.id)
+            state = self._fail_safe(inbound, context)
+        survivor = (state.get("identity") or {}).get("customer_id") or customer_id
+        if survivor != customer_id:
+            self._carry_session(state, survivor)
+        body = self._response(state, inbound, survivor)
+        trace = context.trace.as_dict()
+        with Session(self.services.engine, expire_on_commit=False) as session:
+            trace_row = Trace(
+                id=body["trace_id"],
+                customer_id=survivor,
+                conversation_id=inbound.conversation_id,
+                message_id=inbound.id,
+                data=trace,
+            )
+            session.add(trace_row)
+            message = session.get(Message, inbound.id)
+            assert message is not None
+            message.meta = {**message.meta, "response": body}
+            session.commit()
+        return body
+
+    def _carry_session(self, state: dict[str, Any], survivor: str) -> None:
+        """After a merge the survivor's thread continues the session the customer was in."""
+        values = {k: state[k] for k in SESSION_FIELDS if k in state}
+        self.graph.update_state({"configurable": {"thread_id": survivor}}, values)
+
+    def _fail_safe(self, inbound: Message, context: Context) -> dict[str, Any]:
+        """An unexpected failure still gets an honest reply and a human (never a 500)."""
+        from agent.nodes.escalate import escalate_case
+
+        state: dict[str, Any] = {
+            "customer_id": inbound.customer_id,
+            "message": {
+                "id": inbound.id,
+                "conversation_id": inbound.conversation_id,
+                "channel": inbound.channel,
+                "text": inbound.text,
+                "subject": inbound.subject,
+                "sent_at": inbound.sent_at.isoformat(),
+            },
+            "escalation": {
+                "code": "internal_error",
+                "priority": "high",
+                "message": "The agent failed while handling this message.",
+            },
+            "situation": "escalated",
+        }
+
+        class _Runtime:
+            def __init__(self, ctx: Context) -> None:
+                self.context = ctx
+
+        try:
+            state.update(escalate_case(state, _Runtime(context)))  # type: ignore[arg-type]
+        except Exception:
+            logger.exception("fail-safe escalation failed for message %s", inbound.id)
+        draft = self.services.composer.compose(state, self.services.policy)
+        state["reply"] = {"text": draft.text, "channel": inbound.channel, "parts": [draft.text]}
+        state["outcome"] = "escalated"
+        return state
+
+    def _response(
+        self, state: dict[str, Any], inbound: Message, customer_id: str
+    ) -> dict[str, Any]:
+        understanding = state.get("understanding") or {}
+        escalation = None
+        if state.get("escalation_id"):
+            with Session(self.services.engine, expire_on_commit=False) as session:
+                from inbox.models import Escalation
+
+                row = session.get(Escalation, state["escalation_id"])
+                escalation = dict(row.packet) if row else None
+        return {
+            "conversation_id": inbound.conversation_id,
+            "customer_id": customer_id,
+            "outcome": state.get("outcome") or "escalated",
+            "reply": state.get("reply") or None,
+            "intent": {
+                "name": state.get("intent") or understanding.get("intent", "unknown"),
+                "confidence": round(float(understanding.get("confidence", 0.0)), 4),
+            },
+            "actions": [
+                {k: a.get(k) for k in ("tool", "args", "status", "detail")}
+                for a in state.get("actions") or []
+            ],
+            "sources": (state.get("draft") or {}).get("sources", []),
+            "escalation": escalation,
+            "review_id": state.get("review_id"),
+            "trace_id": new_id("trc"),
+        }

@@ -1,0 +1,48 @@
+"""`POST /v1/messages`: the resolution API that helpdesks and channel webhooks call."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from agent.service import InboundRequest, InvalidSender, Resolver
+from api.deps import HelpdeskKey
+from api.errors import ApiError
+from api.schemas import MessageIn, MessageOut
+
+router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+
+def get_resolver(request: Request) -> Resolver:
+    runtime = getattr(request.app.state, "store", None)
+    if runtime is None:
+        raise ApiError(503, "no_store", "no store is configured: start with --store or --demo")
+    resolver: Resolver = runtime.resolver
+    return resolver
+
+
+@router.post("", response_model=MessageOut)
+async def post_message(
+    body: MessageIn, request: Request, response: Response, _key: HelpdeskKey
+) -> MessageOut:
+    """Resolve one inbound message; a repeated `(channel, external_id)` returns the same body."""
+    resolver = get_resolver(request)
+    inbound = InboundRequest(
+        channel=body.channel.value,
+        external_id=body.external_id,
+        text=body.text,
+        email=body.customer.email,
+        phone=body.customer.phone,
+        handle=body.customer.handle,
+        name=body.customer.name,
+        thread_id=body.thread_id,
+        subject=body.subject,
+        sent_at=body.sent_at,
+    )
+    try:
+        result = await run_in_threadpool(resolver.handle, inbound)
+    except InvalidSender as exc:
+        raise ApiError(422, "invalid_sender", str(exc)) from exc
+    if result.duplicate:
+        response.headers["X-Threadline-Duplicate"] = "true"
+    return MessageOut.model_validate(result.body)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import DEMO_STORE_DIR, Settings
+from inbox.db import make_engine, session_scope, upgrade
+from inbox.keys import create_key
+from inbox.models import Role
+from tools.identity import CustomerIdentity
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class AgentApi:
+    client: TestClient
+    headers: dict[str, str]
+    used: set[str] = field(default_factory=set)
+
+    @property
+    def runtime(self) -> Any:
+        return self.client.app.state.store  # type: ignore[attr-defined]
+
+    def send(
+        self, channel: str, text: str, *, external_id: str | None = None, **customer: str
+    ) -> dict[str, Any]:
+        body = {
+            "channel": channel,
+            "external_id": external_id or f"{channel}-{next(_ids)}",
+            "customer": customer,
+            "text": text,
+        }
+        response = self.client.post("/v1/messages", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def order(
+        self, name: str, email: str | None = None, phone: str | None = None
+    ) -> dict[str, Any]:
+        """The order as the shop has it now (real HTTP to the sandbox), read as its owner."""
+        result = self.runtime.services.tools.get_order(CustomerIdentity.of(email, phone), name)
+        assert result.ok, result
+        return dict(result.data["order"])
+
+
+def make_agent_api(tmp: Path, store_dir: Path = DEMO_STORE_DIR) -> Iterator[AgentApi]:
+    settings = Settings(
+        data_dir=tmp, database_url=f"sqlite:///{tmp}/db.sqlite", store_dir=store_dir
+    )
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        key, _ = create_key(session, Role.helpdesk, "scenarios")
+    with TestClient(create_app(settings, engine)) as client:
+        yield AgentApi(client, {"Authorization": f"Bearer {key}"})
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def agent_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentApi]:
+    """The app on the demo store with its sandbox shop, shared by a module's scenarios."""
+    yield from make_agent_api(tmp_path_factory.mktemp("agent"))
