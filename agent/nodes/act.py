@@ -245,6 +245,8 @@ def _handle_order_request(turn: _Turn) -> dict[str, Any]:
             retry = turn.call(
                 "get_order", {"order": reference}, lambda: tools.get_order(proven, reference, today)
             )
+            if retry.status is Status.FAILED:
+                return turn.failure(retry)
             if retry.status is Status.DONE:
                 # The first refusal only meant "not proven yet": it is not an action to report.
                 turn.update["actions"] = [

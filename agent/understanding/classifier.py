@@ -53,14 +53,16 @@ NOVELTY_THRESHOLD = 0.35
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
 _ORDER_LIKE = re.compile(r"(?<![$€£\d.,])#?\b[A-Z]{0,3}\d{3,}\b")
+_EMAIL_LIKE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 
 
 def mask_identifiers(text: str) -> str:
-    """Replace order-number-like tokens by one placeholder before embedding.
+    """Replace order-number-like tokens by one placeholder, and drop email addresses.
 
     The digits carry no intent, but they move the embedding (a long number pulls "order
     00123842 status" toward `order_details`); entities are extracted from the raw text anyway.
     """
+    text = _EMAIL_LIKE.sub(" ", text)  # an address says who, never what they want
     return _ORDER_LIKE.sub("#1234", text)
 
 

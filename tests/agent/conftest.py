@@ -51,14 +51,20 @@ class AgentApi:
         return dict(result.data["order"])
 
 
-def make_agent_api(tmp: Path, store_dir: Path = DEMO_STORE_DIR) -> Iterator[AgentApi]:
+def make_agent_api(
+    tmp: Path, store_dir: Path = DEMO_STORE_DIR, database_url: str | None = None, **extra: Any
+) -> Iterator[AgentApi]:
+    """The app for `store_dir` on a real database, with an admin key."""
     settings = Settings(
-        data_dir=tmp, database_url=f"sqlite:///{tmp}/db.sqlite", store_dir=store_dir
+        data_dir=tmp,
+        database_url=database_url or f"sqlite:///{tmp}/db.sqlite",
+        store_dir=store_dir,
+        **extra,
     )
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     with session_scope(engine) as session:
-        key, _ = create_key(session, Role.helpdesk, "scenarios")
+        key, _ = create_key(session, Role.admin, "scenarios")
     with TestClient(create_app(settings, engine)) as client:
         yield AgentApi(client, {"Authorization": f"Bearer {key}"})
     engine.dispose()

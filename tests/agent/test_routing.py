@@ -1,0 +1,133 @@
+"""The conversation policy, rule by rule."""
+
+from typing import Any
+
+import pytest
+
+from agent.routing import decide
+from tools.policy import StorePolicy
+
+POLICY = StorePolicy()
+
+
+def state(intent: str = "track_order", confidence: float = 0.9, **extra: Any) -> dict[str, Any]:
+    understanding = {
+        "intent": intent,
+        "confidence": confidence,
+        "low_confidence": extra.pop("low", False),
+        "flags": extra.pop("flags", []),
+        "frustration": extra.pop("frustration", 0.0),
+        "entities": extra.pop("entities", {}),
+        "is_confirmation": extra.pop("yes", False),
+        "is_denial": extra.pop("no", False),
+    }
+    return {"understanding": understanding, **extra}
+
+
+PENDING = {
+    "id": "p1",
+    "tool": "cancel_order",
+    "args": {"order": "#1"},
+    "summary": "cancel",
+    "channel": "chat",
+    "proposed_at": "2026-11-20T10:00:00+00:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("flag", "code", "priority"),
+    [
+        ("legal_threat", "legal", "high"),
+        ("chargeback", "chargeback", "high"),
+        ("self_harm", "self_harm", "urgent"),
+        ("harassment", "harassment", "high"),
+    ],
+)
+def test_safety_topics_escalate(flag: str, code: str, priority: str) -> None:
+    decision = decide(state(flags=[flag]), POLICY)
+    assert decision.route == "escalate"
+    assert decision.escalation == {
+        "code": code,
+        "message": decision.escalation["message"],  # type: ignore[index]
+        "priority": priority,
+    }
+
+
+def test_a_topic_the_store_left_out_does_not_escalate() -> None:
+    policy = StorePolicy.model_validate({"escalation": {"topics": ["legal"]}})
+    assert decide(state(flags=["chargeback"]), policy).route == "act"
+
+
+def test_prompt_injection_beats_everything_and_clears_nothing_into_action() -> None:
+    decision = decide(
+        state(
+            "refund_request",
+            flags=["prompt_injection", "legal_threat"],
+            pending_action=PENDING,
+            yes=True,
+        ),
+        POLICY,
+    )
+    assert (decision.route, decision.situation) == ("respond", "injection")
+
+
+def test_a_pending_action_runs_only_on_an_explicit_yes() -> None:
+    assert decide(state("confirm", yes=True, pending_action=PENDING), POLICY).situation == (
+        "execute_pending"
+    )
+    assert decide(state("deny", no=True, pending_action=PENDING), POLICY).situation == "declined"
+    assert decide(state("confirm", yes=True), POLICY).situation == "nothing_pending"
+
+
+def test_low_confidence_asks_once_then_escalates() -> None:
+    assert decide(state(low=True), POLICY).route == "ask"
+    second = decide(state(low=True, low_confidence_streak=1), POLICY)
+    assert second.route == "escalate" and second.escalation["code"] == "low_confidence"  # type: ignore[index]
+
+
+def test_too_many_unresolved_turns_escalate() -> None:
+    turns = POLICY.escalation.max_ai_turns
+    assert decide(state(unresolved_turns=turns - 1), POLICY).route == "act"
+    assert decide(state(unresolved_turns=turns), POLICY).escalation["code"] == "max_ai_turns"  # type: ignore[index]
+
+
+def test_strong_frustration_and_requests_for_a_human_escalate() -> None:
+    assert decide(state(frustration=0.9), POLICY).escalation["code"] == "frustration"  # type: ignore[index]
+    assert decide(state("human_agent"), POLICY).escalation["code"] == "customer_request"  # type: ignore[index]
+
+
+def test_a_follow_up_that_supplies_the_order_continues_the_open_issue() -> None:
+    issue = {
+        "intent": "damaged_item",
+        "channel": "instagram",
+        "order": None,
+        "item": "hoodie",
+        "raised_at": "2026-11-20T10:00:00+00:00",
+    }
+    decision = decide(
+        state("order_details", low=True, open_issue=issue, entities={"order_names": ["#1042"]}),
+        POLICY,
+    )
+    assert (decision.route, decision.intent) == ("act", "damaged_item")
+    # without anything supplied, a new intent is a new topic
+    fresh = decide(state("delivery_options", open_issue=issue), POLICY)
+    assert (fresh.route, fresh.intent) == ("retrieve", "delivery_options")
+
+
+def test_an_escalated_case_gets_holding_replies() -> None:
+    assert decide(state(escalated=True), POLICY).situation == "already_escalated"
+
+
+@pytest.mark.parametrize(
+    ("intent", "route"),
+    [
+        ("policy_question", "retrieve"),
+        ("delivery_options", "retrieve"),
+        ("cancel_order", "act"),
+        ("refund_status", "act"),
+        ("greeting", "respond"),
+        ("out_of_scope", "respond"),
+    ],
+)
+def test_intents_route_to_their_step(intent: str, route: str) -> None:
+    assert decide(state(intent), POLICY).route == route

@@ -1,0 +1,130 @@
+"""Sessions survive restarts (SQLite and PostgreSQL checkpointers); failures become escalations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+
+from tests.agent.conftest import make_agent_api
+from tests.agent.demo import is_open, owner_email, pick, shipments
+
+
+def test_a_pending_cancel_survives_a_restart(database_url: str, tmp_path: Path) -> None:
+    used: set[str] = set()
+    order = pick(
+        lambda o: (
+            is_open(o)
+            and o.get("fulfillment_status") is None
+            and o.get("financial_status") == "paid"
+            and bool(owner_email(o))
+        ),
+        used,
+    )
+    email = owner_email(order)
+    first_run = make_agent_api(tmp_path, database_url=database_url)
+    api = next(first_run)
+    ask = api.send("chat", f"cancel order {order['name']} please, {email}", handle="v-restart")
+    assert "YES" in ask["reply"]["text"]
+    next(first_run, None)  # shut the app down: the process "restarts"
+
+    second_run = make_agent_api(tmp_path, database_url=database_url)
+    api = next(second_run)
+    done = api.send("chat", "yes", handle="v-restart")
+    assert done["customer_id"] == ask["customer_id"]
+    assert [(a["tool"], a["status"]) for a in done["actions"]] == [("cancel_order", "done")]
+    assert api.order(order["name"], email=email)["cancelled_at"] is not None
+    next(second_run, None)
+
+
+def test_a_shop_outage_becomes_an_escalation_not_an_error(tmp_path: Path) -> None:
+    used: set[str] = set()
+    order = pick(lambda o: "in_transit" in shipments(o) and bool(owner_email(o)), used)
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    api.runtime.sandbox.inject(status=503, times=20)
+    body = api.send("chat", f"where is {order['name']}? {owner_email(order)}", handle="v-outage")
+    assert body["outcome"] == "escalated"
+    assert body["escalation"]["reason"]["code"] == "tool_failure"
+    assert "person" in body["reply"]["text"]
+    next(run, None)
+
+
+def test_packets_match_the_published_schema_and_traces_show_the_path(tmp_path: Path) -> None:
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    schema = api.client.get("/v1/schemas/escalation-packet").json()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    policy = api.send("chat", "do you ship to canada and how much is it?", handle="v-trace")
+    human = api.send("chat", "I want to speak to a manager now", handle="v-trace")
+    jsonschema.validate(human["escalation"], schema)
+    stored = api.client.get(f"/v1/escalations/{human['escalation']['id']}", headers=api.headers)
+    assert stored.json()["packet"] == human["escalation"]
+    assert [
+        m["text"] for m in human["escalation"]["conversation"] if m["author"] == "customer"
+    ] == ["do you ship to canada and how much is it?", "I want to speak to a manager now"]
+
+    trace = api.client.get(f"/v1/traces/{policy['trace_id']}", headers=api.headers).json()["trace"]
+    assert trace["path"] == [
+        "identify",
+        "understand",
+        "route",
+        "retrieve",
+        "compose",
+        "format",
+        "gate",
+        "record",
+    ]
+    assert all(step["ms"] >= 0 for step in trace["steps"])
+    assert trace["understanding"]["top"][0]["intent"] == policy["intent"]["name"]
+    assert trace["retrieval"]["passages"][0]["id"] == policy["sources"][0]["id"]
+    assert trace["gate"]["stage"] == "autonomous"
+    assert api.client.get("/v1/traces/trc_nope", headers=api.headers).status_code == 404
+    next(run, None)
+
+
+def test_not_understanding_twice_escalates(tmp_path: Path) -> None:
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    first = api.send("chat", "asdf qwer zxcv", handle="v-gibberish")
+    assert first["outcome"] == "replied" and first["reply"]["text"].endswith("?")
+    second = api.send("chat", "lkjh poiu mnbv", handle="v-gibberish")
+    assert second["outcome"] == "escalated"
+    assert second["escalation"]["reason"]["code"] == "low_confidence"
+    next(run, None)
+
+
+def test_messages_without_a_store_or_a_sender_are_clear_4xx(tmp_path: Path) -> None:
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    missing = api.client.post(
+        "/v1/messages",
+        headers=api.headers,
+        json={
+            "channel": "email",
+            "external_id": "e-1",
+            "customer": {"phone": "+14155550100"},
+            "text": "hello",
+        },
+    )
+    assert missing.status_code == 422
+    assert missing.json()["error"]["code"] == "invalid_sender"
+    unknown = api.client.post(
+        "/v1/messages",
+        headers=api.headers,
+        json={"channel": "fax", "external_id": "f-1", "customer": {}, "text": "hello"},
+    )
+    assert unknown.status_code == 422
+    extra = api.client.post(
+        "/v1/messages",
+        headers=api.headers,
+        json={
+            "channel": "chat",
+            "external_id": "c-1",
+            "customer": {"handle": "v"},
+            "text": "hi",
+            "priority": "urgent",
+        },
+    )
+    assert extra.status_code == 422
+    next(run, None)
