@@ -166,7 +166,7 @@ class Resolver:
             "message": {
                 "id": inbound.id,
                 "conversation_id": inbound.conversation_id,
-                "channel": inbound.channel,
+                "channel": str(inbound.channel),
                 "text": inbound.text,
                 "subject": inbound.subject,
                 "sent_at": inbound.sent_at.isoformat(),
@@ -214,7 +214,7 @@ class Resolver:
             "message": {
                 "id": inbound.id,
                 "conversation_id": inbound.conversation_id,
-                "channel": inbound.channel,
+                "channel": str(inbound.channel),
                 "text": inbound.text,
                 "subject": inbound.subject,
                 "sent_at": inbound.sent_at.isoformat(),

@@ -16,6 +16,7 @@ _OFFLINE_ENV = {
     "RAGAS_DO_NOT_TRACK": "true",
     "LANGSMITH_TRACING": "false",
     "ANONYMIZED_TELEMETRY": "False",
+    "LANGGRAPH_STRICT_MSGPACK": "true",  # checkpoints hold plain JSON data only
 }
 os.environ.update(_OFFLINE_ENV)
 

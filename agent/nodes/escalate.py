@@ -47,9 +47,9 @@ def _conversation(session: Session, customer_id: str) -> list[dict[str, Any]]:
     return [
         {
             "id": m.id,
-            "channel": m.channel,
-            "direction": m.direction,
-            "author": m.author,
+            "channel": str(m.channel),
+            "direction": str(m.direction),
+            "author": str(m.author),
             "text": m.text,
             "subject": m.subject,
             "sent_at": m.sent_at.isoformat(),

@@ -31,7 +31,7 @@ def load_identity(session: Session, customer_id: str) -> dict[str, Any]:
         "emails": sorted(r.value for r in verified if r.kind == "email"),
         "phones": sorted(r.value for r in verified if r.kind in ("phone", "whatsapp")),
         "shopify_customer_id": next((r.value for r in verified if r.kind == "shopify"), None),
-        "known": [{"kind": r.kind, "value": r.value, "verified": r.verified} for r in rows],
+        "known": [{"kind": str(r.kind), "value": r.value, "verified": r.verified} for r in rows],
     }
 
 
@@ -45,9 +45,9 @@ def load_history(session: Session, customer_id: str, exclude_id: str) -> list[di
     return [
         {
             "id": m.id,
-            "channel": m.channel,
-            "direction": m.direction,
-            "author": m.author,
+            "channel": str(m.channel),
+            "direction": str(m.direction),
+            "author": str(m.author),
             "text": m.text,
             "sent_at": m.sent_at.isoformat(),
         }
