@@ -27,12 +27,12 @@ Method = Literal["dense", "lexical", "hybrid"]
 METHODS: tuple[Method, ...] = ("dense", "lexical", "hybrid")
 
 ANSWERABLE_THRESHOLD = 0.40
-"""Best dense cosine similarity under which a query counts as unanswered (see docs/knowledge.md,
+"""Best dense cosine similarity under which a query counts as unanswered (see the README, Knowledge,
 "Answerability threshold", for how it was chosen on the evaluation set)."""
 Fusion = Literal["convex", "rrf"]
 LEXICAL_WEIGHT = 0.25
 """Convex fusion: score = cosine + LEXICAL_WEIGHT * BM25 / best BM25 of the query. Chosen from a
-plateau (0.1-0.4 all within 0.01 recall@3) in the sweep reported in docs/knowledge.md."""
+plateau (0.1-0.4 all within 0.01 recall@3) in the sweep reported in the README."""
 RRF_K = 60
 """Reciprocal-rank-fusion constant (Cormack et al. 2009), for `fusion="rrf"`."""
 CANDIDATES = 50

@@ -5,7 +5,7 @@ Public API:
 - `understand(text, *, catalogue=(), region="US") -> Understanding`
 - `IntentClassifier.load(cache_dir=None)`: the process-wide trained classifier
 - `extract_entities`, `safety_flags`, `frustration_score`, `is_confirmation`, `is_denial`
-- `INTENTS` / `INTENT_NAMES`: the taxonomy (see `taxonomy.py` and docs/intents.md)
+- `INTENTS` / `INTENT_NAMES`: the taxonomy (see `taxonomy.py` and the README's Intents section)
 """
 
 from agent.understanding.classifier import (

@@ -1,6 +1,6 @@
 """Retrieval evaluation: labelled customer questions against the demo store's knowledge.
 
-Run with `python -m evals.retrieval` or `threadline knowledge eval`; see docs/knowledge.md.
+Run with `python -m evals.retrieval` or `threadline knowledge eval`; see the README (Knowledge).
 """
 
 from evals.retrieval.dataset import Question, load_questions
