@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from tests.agent.conftest import make_agent_api
 from tests.agent.demo import is_open, owner_email, pick, shipments
@@ -128,3 +129,34 @@ def test_messages_without_a_store_or_a_sender_are_clear_4xx(tmp_path: Path) -> N
     )
     assert extra.status_code == 422
     next(run, None)
+
+
+def test_admins_can_reingest_the_store_knowledge(tmp_path: Path) -> None:
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    response = api.client.post("/v1/knowledge/ingest", headers=api.headers)
+    assert response.status_code == 200
+    report = response.json()
+    assert report["changed"] is False  # serve already ingested it; unchanged files cost nothing
+    assert report["unchanged"] and not report["added"]
+    next(run, None)
+
+
+def test_threadline_chat_talks_to_the_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    monkeypatch.setenv("THREADLINE_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(
+        app,
+        ["chat", "--channel", "chat", "--customer", "cli-visitor", "--trace"],
+        input="what is your return policy?\nthanks!\n",
+    )
+    assert result.exit_code == 0, result.output
+    replies = [line for line in result.output.splitlines() if "agent [" in line]
+    assert len(replies) == 2
+    assert "30" in replies[0] and "You're welcome" in replies[1]
+    assert '"path"' in result.output  # the trace was printed
