@@ -9,6 +9,7 @@ against the same facts before it is used.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -69,18 +70,46 @@ class Composer(Protocol):
     def compose(self, state: dict[str, Any], policy: StorePolicy) -> Draft: ...
 
 
-def _first_sentences(text: str, limit: int = 3, max_chars: int = 420) -> str:
-    """A faithful condensation of a passage: its first sentences, markdown removed."""
+Encoder = Callable[[list[str]], Any]
+"""Texts to L2-normalised vectors (rows), e.g. `knowledge.embeddings.encode`."""
+
+
+def sentences_of(text: str) -> list[str]:
+    """A passage's sentences, with headings and list markers removed."""
     body = re.sub(r"^#+\s.*$", "", text, flags=re.M)
-    body = re.sub(r"^\s*[-*]\s+", "", body, flags=re.M)
+    body = re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", body, flags=re.M)
     body = re.sub(r"\s+", " ", body).strip()
-    sentences = re.split(r"(?<=[.!?])\s+", body)
-    picked: list[str] = []
-    for sentence in sentences:
-        if picked and (len(picked) >= limit or len(" ".join([*picked, sentence])) > max_chars):
-            break
-        picked.append(sentence)
-    return " ".join(picked)
+    return [s for s in re.split(r"(?<=[.!?])\s+", body) if s]
+
+
+def condense(
+    text: str,
+    query: str | None = None,
+    encoder: Encoder | None = None,
+    *,
+    limit: int = 3,
+    max_chars: int = 420,
+) -> str:
+    """A faithful condensation of a passage: its own sentences, never new ones.
+
+    With an encoder, the sentences closest to the customer's question are kept (in the passage's
+    order), so an introduction does not crowd out the answer; without one, the first sentences.
+    """
+    sentences = sentences_of(text)
+    order = list(range(len(sentences)))
+    if encoder is not None and query and len(sentences) > limit:
+        vectors = encoder([query, *sentences])
+        scores = [float(vectors[0] @ vectors[i + 1]) for i in range(len(sentences))]
+        order = sorted(order, key=lambda i: -scores[i])
+    picked: list[int] = []
+    for index in order:
+        candidate = sorted([*picked, index])
+        if picked and (
+            len(picked) >= limit or len(" ".join(sentences[i] for i in candidate)) > max_chars
+        ):
+            continue
+        picked = candidate
+    return " ".join(sentences[i] for i in picked)
 
 
 def _date(value: str | None) -> str | None:
@@ -146,7 +175,10 @@ def refund_status_text(order: dict[str, Any]) -> str:
 
 
 class TemplateComposer:
-    """The deterministic composer."""
+    """The deterministic composer; `encoder` (optional) picks the passage sentences to quote."""
+
+    def __init__(self, encoder: Encoder | None = None) -> None:
+        self.encoder = encoder
 
     def compose(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         situation = state.get("situation") or "clarify"
@@ -173,7 +205,8 @@ class TemplateComposer:
         passages = state.get("passages") or []
         best = passages[0]
         used = [best]
-        text = _first_sentences(best["text"])
+        query = state["message"]["text"]
+        text = condense(best["text"], query, self.encoder)
         question_marks = state["message"]["text"].count("?")
         if (
             question_marks > 1
@@ -181,7 +214,7 @@ class TemplateComposer:
             and passages[1]["id"].split("#")[0] != best["id"].split("#")[0]
         ):
             used.append(passages[1])
-            text += " " + _first_sentences(passages[1]["text"], limit=2)
+            text += " " + condense(passages[1]["text"], query, self.encoder, limit=2)
         sources = [{"id": p["id"], "title": p["heading"], "score": p["score"]} for p in used]
         return Draft(f"{text} Is there anything else I can help with?", sources)
 
@@ -352,6 +385,13 @@ class TemplateComposer:
 
     def _action_refused(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft(f"I couldn't do that: {state['tool_result']['detail']}")
+
+    def _complaint(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "I'm sorry this hasn't gone well. Tell me what happened (and the order number if "
+            "it's about an order) and I'll do what I can, or say so and I'll pass you to a person "
+            "on our team."
+        )
 
     def _nothing_pending(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft("Thanks! There's nothing waiting for your confirmation. What can I help with?")

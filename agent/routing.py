@@ -6,7 +6,9 @@ graph's `route` node only records its answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from tools.policy import StorePolicy
@@ -32,7 +34,6 @@ KNOWLEDGE_INTENTS = frozenset(
         "payment_problem",
         "discount_code",
         "account",
-        "complaint",
     }
 )
 FLAG_TOPICS = {
@@ -48,6 +49,8 @@ TOPIC_PRIORITY = {
     "chargeback": "high",
     "harassment": "high",
 }
+PENDING_TTL = timedelta(hours=24)
+"""A proposal not confirmed within this time lapses; a later yes does nothing."""
 FRUSTRATION_LIMIT = 0.8
 LOW_CONFIDENCE_LIMIT = 2
 
@@ -84,6 +87,17 @@ def effective_intent(state: dict[str, Any]) -> tuple[str, bool]:
     if issue and supplies and (low or intent in CONTINUATION_INTENTS) and issue["intent"] != intent:
         return str(issue["intent"]), False
     return intent, low
+
+
+def pending_lapsed(pending: Mapping[str, object] | None, sent_at: str) -> bool:
+    """Whether a proposal is too old for this message's yes to release it."""
+    if not pending:
+        return False
+    try:
+        age = datetime.fromisoformat(sent_at) - datetime.fromisoformat(str(pending["proposed_at"]))
+    except (KeyError, TypeError, ValueError):
+        return True
+    return age > PENDING_TTL
 
 
 def _escalate(code: str, message: str, priority: str = "normal") -> Decision:
@@ -147,6 +161,11 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
         return Decision("respond", "a yes or no with nothing pending", "nothing_pending")
     if intent == "out_of_scope":
         return Decision("respond", "outside what the store's support covers", "out_of_scope")
+    if intent == "complaint":
+        entities = understanding.get("entities") or {}
+        if entities.get("order_names"):
+            return Decision("act", "a complaint about a named order", "complaint")
+        return Decision("respond", "a complaint: acknowledge and ask what happened", "complaint")
     if intent in ORDER_INTENTS:
         return Decision("act", f"{intent} needs the order", intent)
     if intent in KNOWLEDGE_INTENTS:

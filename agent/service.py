@@ -8,8 +8,7 @@ message (so a redelivery gets the same body and no second action), store the tra
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from sqlmodel import Session
 
 from agent.context import Context, Services
 from agent.graph import builder
+from agent.locks import CustomerLocks
 from agent.state import AgentInput
 from inbox.conversations import DuplicateMessage, current_conversation, find_message, record_message
 from inbox.identity import IdentityClaim, InvalidIdentifier, resolve_customer
@@ -35,6 +35,10 @@ SESSION_FIELDS = (
     "unresolved_turns",
     "orders_seen",
 )
+
+
+class MessageInFlight(RuntimeError):
+    """Another process is still handling this `(channel, external_id)`; ask again shortly."""
 
 
 class InvalidSender(ValueError):
@@ -109,17 +113,14 @@ class Resolver:
     def __init__(self, services: Services, checkpointer: BaseCheckpointSaver[Any]) -> None:
         self.services = services
         self.graph = builder.compile(checkpointer=checkpointer)
-        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-        self._locks_guard = threading.Lock()
-
-    def _lock(self, key: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks[key]
+        self.locks = CustomerLocks(services.engine)
+        self.in_flight_wait = 30.0
+        """Seconds a redelivery waits for another process to finish the original."""
 
     def handle(self, request: InboundRequest) -> Resolution:
         claims, claimed = sender_claims(request, self.services.phone_region)
         # Deliveries of one message serialise on its id, and turns of one customer on theirs.
-        with self._lock(f"msg:{request.channel}:{request.external_id}"):
+        with self.locks.hold(f"msg:{request.channel}:{request.external_id}"):
             stored = self._stored_response(request)
             if stored is not None:
                 return Resolution(stored, duplicate=True)
@@ -144,12 +145,22 @@ class Resolver:
                     )
                 except DuplicateMessage:
                     session.rollback()
-                    stored = self._stored_response(request)
-                    return Resolution(stored or {}, duplicate=True)
+                    return Resolution(self._wait_for_response(request), duplicate=True)
                 session.commit()
-            with self._lock(f"customer:{customer_id}"):
+            with self.locks.hold(f"customer:{customer_id}"):
                 body = self._run(customer_id, inbound, claimed)
             return Resolution(body, duplicate=False)
+
+    def _wait_for_response(self, request: InboundRequest) -> dict[str, Any]:
+        """The original delivery's response, once the process handling it has stored it."""
+        deadline = time.monotonic() + self.in_flight_wait
+        while True:
+            stored = self._stored_response(request)
+            if stored is not None:
+                return stored
+            if time.monotonic() >= deadline:
+                raise MessageInFlight(f"{request.channel}/{request.external_id} is in progress")
+            time.sleep(0.2)
 
     def _stored_response(self, request: InboundRequest) -> dict[str, Any] | None:
         with Session(self.services.engine, expire_on_commit=False) as session:

@@ -12,6 +12,7 @@ from inbox.models import (
     Channel,
     ConversationStatus,
     Direction,
+    EscalationStatus,
     IdentityKind,
     Role,
 )
@@ -180,3 +181,9 @@ class TraceOut(BaseModel):
     message_id: str
     created_at: datetime
     trace: dict[str, Any]
+
+
+class EscalationUpdate(StrictRequest):
+    status: EscalationStatus = Field(
+        description="claimed: a person has it; resolved: closed, the AI answers again."
+    )

@@ -19,6 +19,7 @@ from agent.escalation_delivery import EscalationNotifier
 from agent.ledger import SqlIdempotencyStore
 from agent.service import Resolver
 from api.settings import Settings
+from knowledge.embeddings import encode
 from tools.client import ShopifyClient
 from tools.policy import load_policy
 from tools.toolkit import ShopifyTools
@@ -94,7 +95,7 @@ def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRun
     services = Services(
         engine=engine,
         policy=policy,
-        composer=TemplateComposer(),
+        composer=TemplateComposer(encoder=encode),
         notifier=notifier,
         knowledge=knowledge,
         tools=tools,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -68,7 +69,12 @@ def _isolated_environment(
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("THREADLINE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     yield
+    # Commands under test may call configure_logging(); leave no handler behind for later tests.
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 # --- databases -------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -122,7 +121,7 @@ class _Turn:
             "args": args,
             "summary": summary,
             "channel": self.state["message"]["channel"],
-            "proposed_at": datetime.now(UTC).isoformat(),
+            "proposed_at": self.state["message"]["sent_at"],
         }
         return self.situation(f"confirm_{tool}", ask="confirm")
 

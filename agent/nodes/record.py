@@ -22,6 +22,7 @@ UNRESOLVED = {
     "no_orders_found",
     "ask_address",
     "ask_which_item",
+    "complaint",
 }
 """Turns that ask instead of answering; `max_ai_turns` of them in a row escalate."""
 NOT_UNDERSTOOD = {"clarify", "unanswerable"}

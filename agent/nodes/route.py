@@ -7,14 +7,18 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.context import Context
-from agent.routing import decide
+from agent.routing import decide, pending_lapsed
 from agent.state import AgentState
 from agent.trace import traced
 
 
 @traced("route")
 def route_message(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
-    decision = decide(dict(state), runtime.context.services.policy)
+    view = dict(state)
+    lapsed = pending_lapsed(state.get("pending_action"), state["message"]["sent_at"])
+    if lapsed:
+        view["pending_action"] = None
+    decision = decide(view, runtime.context.services.policy)
     runtime.context.trace.note(
         "route", {"route": decision.route, "reason": decision.reason, "intent": decision.intent}
     )
@@ -25,7 +29,7 @@ def route_message(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
         "escalation": decision.escalation,
         "intent": decision.intent,
     }
-    if decision.situation == "declined":
+    if decision.situation == "declined" or lapsed:
         update["pending_action"] = None
     if decision.situation == "injection":
         update["pending_action"] = None  # nothing proposed earlier is acted on after this

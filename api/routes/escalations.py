@@ -10,8 +10,16 @@ from sqlmodel import col, select
 from agent.escalation import packet_schema
 from api.deps import ReaderKey, SessionDep
 from api.errors import ApiError
-from api.schemas import EscalationDetail, EscalationPage, EscalationSummary
-from inbox.models import Channel, Escalation, EscalationStatus
+from api.schemas import EscalationDetail, EscalationPage, EscalationSummary, EscalationUpdate
+from inbox.conversations import record_event
+from inbox.models import (
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Escalation,
+    EscalationStatus,
+    utcnow,
+)
 
 router = APIRouter(tags=["escalations"])
 
@@ -53,6 +61,35 @@ def get_escalation(escalation_id: str, session: SessionDep, _key: ReaderKey) -> 
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise ApiError(404, "not_found", "no such escalation")
+    return EscalationDetail(**_summary(row), packet=row.packet)
+
+
+@router.patch("/v1/escalations/{escalation_id}", response_model=EscalationDetail)
+def update_escalation(
+    escalation_id: str, body: EscalationUpdate, session: SessionDep, key: ReaderKey
+) -> EscalationDetail:
+    """Claim or resolve a case. Resolving closes the conversation: the customer's next message
+    starts a new one, which the agent answers again."""
+    row = session.get(Escalation, escalation_id)
+    if row is None:
+        raise ApiError(404, "not_found", "no such escalation")
+    if row.status == EscalationStatus.resolved and body.status != EscalationStatus.resolved:
+        raise ApiError(409, "conflict", "a resolved escalation cannot be reopened")
+    row.status = body.status
+    if body.status == EscalationStatus.resolved:
+        conversation = session.get(Conversation, row.conversation_id)
+        if conversation is not None and conversation.status != ConversationStatus.resolved:
+            conversation.status = ConversationStatus.resolved
+            conversation.closed_at = utcnow()
+    record_event(
+        session,
+        f"escalation_{body.status.value}",
+        channel=row.channel,
+        customer_id=row.customer_id,
+        conversation_id=row.conversation_id,
+        payload={"escalation_id": row.id, "by_key": key.id},
+    )
+    session.commit()
     return EscalationDetail(**_summary(row), packet=row.packet)
 
 

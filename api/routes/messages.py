@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from agent.service import InboundRequest, InvalidSender, Resolver
+from agent.service import InboundRequest, InvalidSender, MessageInFlight, Resolver
 from api.deps import HelpdeskKey
 from api.errors import ApiError
 from api.schemas import MessageIn, MessageOut
@@ -43,6 +43,10 @@ async def post_message(
         result = await run_in_threadpool(resolver.handle, inbound)
     except InvalidSender as exc:
         raise ApiError(422, "invalid_sender", str(exc)) from exc
+    except MessageInFlight as exc:
+        raise ApiError(
+            409, "in_progress", f"{exc}; retry shortly", headers={"Retry-After": "2"}
+        ) from exc
     if result.duplicate:
         response.headers["X-Threadline-Duplicate"] = "true"
     return MessageOut.model_validate(result.body)

@@ -30,14 +30,22 @@ class AgentApi:
         return self.client.app.state.store  # type: ignore[attr-defined]
 
     def send(
-        self, channel: str, text: str, *, external_id: str | None = None, **customer: str
+        self,
+        channel: str,
+        text: str,
+        *,
+        external_id: str | None = None,
+        sent_at: str | None = None,
+        **customer: str,
     ) -> dict[str, Any]:
-        body = {
+        body: dict[str, Any] = {
             "channel": channel,
             "external_id": external_id or f"{channel}-{next(_ids)}",
             "customer": customer,
             "text": text,
         }
+        if sent_at:
+            body["sent_at"] = sent_at
         response = self.client.post("/v1/messages", json=body, headers=self.headers)
         assert response.status_code == 200, response.text
         return dict(response.json())

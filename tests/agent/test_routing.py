@@ -131,3 +131,18 @@ def test_an_escalated_case_gets_holding_replies() -> None:
 )
 def test_intents_route_to_their_step(intent: str, route: str) -> None:
     assert decide(state(intent), POLICY).route == route
+
+
+def test_a_proposal_lapses_after_a_day() -> None:
+    from agent.routing import pending_lapsed
+
+    proposed = {**PENDING, "proposed_at": "2026-11-20T10:00:00+00:00"}
+    assert not pending_lapsed(proposed, "2026-11-21T09:59:00+00:00")
+    assert pending_lapsed(proposed, "2026-11-21T10:01:00+00:00")
+    assert pending_lapsed({**PENDING, "proposed_at": "garbage"}, "2026-11-21T10:01:00+00:00")
+    assert not pending_lapsed(None, "2026-11-21T10:01:00+00:00")
+
+
+def test_a_complaint_about_a_named_order_looks_at_the_order() -> None:
+    decision = decide(state("complaint", entities={"order_names": ["#9"]}), POLICY)
+    assert (decision.route, decision.intent) == ("act", "complaint")

@@ -376,3 +376,26 @@ def test_a_duplicate_delivery_acts_once(agent_api: AgentApi) -> None:
     assert sum(1 for m in timeline if m["external_id"] == "dup-yes-1") == 1
     cancels = [a for a in first["actions"] if a["tool"] == "cancel_order"]
     assert [a["status"] for a in cancels] == ["done"]
+
+
+def test_a_yes_after_the_proposal_lapsed_does_nothing(agent_api: AgentApi) -> None:
+    order = pick(
+        lambda o: (
+            is_open(o)
+            and o.get("fulfillment_status") is None
+            and o.get("financial_status") == "paid"
+            and bool(owner_email(o))
+        ),
+        agent_api.used,
+    )
+    email = owner_email(order)
+    agent_api.send(
+        "chat",
+        f"cancel order {order['name']} ({email})",
+        handle="v-lapse",
+        sent_at="2026-11-19T10:00:00+00:00",
+    )
+    late = agent_api.send("chat", "yes", handle="v-lapse", sent_at="2026-11-21T10:00:00+00:00")
+    assert late["actions"] == []
+    assert "nothing waiting" in late["reply"]["text"]
+    assert agent_api.order(order["name"], email=email)["cancelled_at"] is None

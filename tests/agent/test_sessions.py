@@ -160,3 +160,78 @@ def test_threadline_chat_talks_to_the_agent(
     assert len(replies) == 2
     assert "30" in replies[0] and "You're welcome" in replies[1]
     assert '"path"' in result.output  # the trace was printed
+
+
+def test_a_resolved_escalation_hands_the_customer_back_to_the_agent(tmp_path: Path) -> None:
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    escalated = api.send("chat", "get me a human please", handle="v-handback")
+    packet_id = escalated["escalation"]["id"]
+    holding = api.send("chat", "hello? anyone?", handle="v-handback")
+    assert holding["outcome"] == "escalated" and holding["escalation"] is None
+    assert "has it" in holding["reply"]["text"]
+
+    claimed = api.client.patch(
+        f"/v1/escalations/{packet_id}", json={"status": "claimed"}, headers=api.headers
+    )
+    assert claimed.json()["status"] == "claimed"
+    listed = api.client.get("/v1/escalations?status=claimed", headers=api.headers).json()
+    assert [e["id"] for e in listed["escalations"]] == [packet_id]
+    resolved = api.client.patch(
+        f"/v1/escalations/{packet_id}", json={"status": "resolved"}, headers=api.headers
+    )
+    assert resolved.status_code == 200
+    reopen = api.client.patch(
+        f"/v1/escalations/{packet_id}", json={"status": "open"}, headers=api.headers
+    )
+    assert reopen.status_code == 409
+    conversation = api.client.get(
+        f"/v1/conversations/{escalated['conversation_id']}", headers=api.headers
+    ).json()
+    assert conversation["status"] == "resolved" and conversation["closed_at"]
+
+    after = api.send("chat", "what's your return policy?", handle="v-handback")
+    assert after["outcome"] == "replied" and after["sources"]
+    assert after["conversation_id"] != escalated["conversation_id"]
+    next(run, None)
+
+
+def test_a_redelivery_while_another_process_works_on_it_is_409(tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from inbox.conversations import current_conversation, record_message
+    from inbox.identity import IdentityClaim, resolve_customer
+    from inbox.models import Author, Direction
+
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    api.runtime.resolver.in_flight_wait = 0.3
+    # Another process recorded the message and has not answered yet.
+    with Session(api.runtime.services.engine) as session:
+        claim = IdentityClaim.of("chat_visitor", "v-inflight", verified=True)
+        customer = resolve_customer(session, [claim]).customer
+        conversation = current_conversation(session, customer.id, "chat")
+        record_message(
+            session,
+            conversation,
+            direction=Direction.inbound,
+            channel="chat",
+            author=Author.customer,
+            text="hi",
+            external_id="busy-1",
+        )
+        session.commit()
+    response = api.client.post(
+        "/v1/messages",
+        headers=api.headers,
+        json={
+            "channel": "chat",
+            "external_id": "busy-1",
+            "customer": {"handle": "v-inflight"},
+            "text": "hi",
+        },
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "in_progress"
+    assert response.headers["retry-after"] == "2"
+    next(run, None)
