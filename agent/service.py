@@ -20,8 +20,14 @@ from sqlmodel import Session
 from agent.context import Context, Services
 from agent.graph import builder
 from agent.locks import CustomerLocks
-from agent.state import AgentInput
-from inbox.conversations import DuplicateMessage, current_conversation, find_message, record_message
+from agent.state import AgentInput, InboundMessage
+from inbox.conversations import (
+    DuplicateMessage,
+    current_conversation,
+    find_message,
+    message_view,
+    record_message,
+)
 from inbox.identity import IdentityClaim, InvalidIdentifier, resolve_customer
 from inbox.models import Author, Direction, Message, Trace, new_id
 
@@ -107,6 +113,21 @@ def sender_claims(
     return claims, unverified
 
 
+def inbound_state(inbound: Message, claimed: dict[str, str]) -> InboundMessage:
+    """The recorded inbound message as the graph's state holds it."""
+    view = message_view(inbound)
+    return {
+        "id": view["id"],
+        "conversation_id": inbound.conversation_id,
+        "channel": view["channel"],
+        "text": view["text"],
+        "subject": view["subject"],
+        "sent_at": view["sent_at"],
+        "claimed_email": claimed.get("email"),
+        "claimed_phone": claimed.get("phone"),
+    }
+
+
 class Resolver:
     """Runs inbound messages through the graph; one instance per process and store."""
 
@@ -174,16 +195,7 @@ class Resolver:
         context = Context(self.services)
         payload: AgentInput = {
             "customer_id": customer_id,
-            "message": {
-                "id": inbound.id,
-                "conversation_id": inbound.conversation_id,
-                "channel": str(inbound.channel),
-                "text": inbound.text,
-                "subject": inbound.subject,
-                "sent_at": inbound.sent_at.isoformat(),
-                "claimed_email": claimed.get("email"),
-                "claimed_phone": claimed.get("phone"),
-            },
+            "message": inbound_state(inbound, claimed),
         }
         config: RunnableConfig = {"configurable": {"thread_id": customer_id}}
         try:
@@ -222,14 +234,7 @@ class Resolver:
 
         state: dict[str, Any] = {
             "customer_id": inbound.customer_id,
-            "message": {
-                "id": inbound.id,
-                "conversation_id": inbound.conversation_id,
-                "channel": str(inbound.channel),
-                "text": inbound.text,
-                "subject": inbound.subject,
-                "sent_at": inbound.sent_at.isoformat(),
-            },
+            "message": inbound_state(inbound, {}),
             "escalation": {
                 "code": "internal_error",
                 "priority": "high",

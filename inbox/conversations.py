@@ -103,7 +103,7 @@ def record_message(
         subject=subject,
         external_id=external_id,
         thread_id=thread_id,
-        sent_at=_aware(sent_at) if sent_at else utcnow(),
+        sent_at=as_utc(sent_at) if sent_at else utcnow(),
         meta=meta or {},
     )
     try:
@@ -124,6 +124,19 @@ def record_message(
         payload={"message_id": message.id, "author": Author(author).value},
     )
     return message
+
+
+def message_view(message: Message) -> dict[str, Any]:
+    """A message as plain JSON-safe data (for agent state, packets and traces)."""
+    return {
+        "id": message.id,
+        "channel": str(message.channel),
+        "direction": str(message.direction),
+        "author": str(message.author),
+        "text": message.text,
+        "subject": message.subject,
+        "sent_at": as_utc(message.sent_at).isoformat(),
+    }
 
 
 def record_event(
@@ -182,7 +195,7 @@ def timeline(
 
 
 def encode_cursor(message: Message) -> str:
-    raw = json.dumps([_aware(message.sent_at).isoformat(), message.id])
+    raw = json.dumps([as_utc(message.sent_at).isoformat(), message.id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -195,6 +208,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidCursor("cursor is not one this API returned") from exc
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """Everything is stored in UTC; SQLite hands back naive datetimes, which are UTC."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

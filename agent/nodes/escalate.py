@@ -12,7 +12,7 @@ from agent.context import Context
 from agent.escalation import EscalationPacket
 from agent.state import AgentState
 from agent.trace import traced
-from inbox.conversations import record_event
+from inbox.conversations import message_view, record_event
 from inbox.models import (
     Channel,
     Conversation,
@@ -44,18 +44,7 @@ def _conversation(session: Session, customer_id: str) -> list[dict[str, Any]]:
         .where(Message.customer_id == customer_id)
         .order_by(col(Message.sent_at), col(Message.id))
     ).all()
-    return [
-        {
-            "id": m.id,
-            "channel": str(m.channel),
-            "direction": str(m.direction),
-            "author": str(m.author),
-            "text": m.text,
-            "subject": m.subject,
-            "sent_at": m.sent_at.isoformat(),
-        }
-        for m in rows
-    ]
+    return [message_view(m) for m in rows]
 
 
 def _earlier_actions(session: Session, customer_id: str) -> list[dict[str, Any]]:

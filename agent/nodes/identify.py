@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from agent.context import Context
 from agent.state import TURN_DEFAULTS, AgentState
 from agent.trace import traced
+from inbox.conversations import message_view
 from inbox.identity import IdentityClaim, InvalidIdentifier, canonical_customer, link_verified
 from inbox.models import Conversation, ConversationStatus, Identity, Message
 from tools.identity import CustomerIdentity
@@ -42,17 +43,7 @@ def load_history(session: Session, customer_id: str, exclude_id: str) -> list[di
         .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
         .limit(HISTORY_LIMIT)
     ).all()
-    return [
-        {
-            "id": m.id,
-            "channel": str(m.channel),
-            "direction": str(m.direction),
-            "author": str(m.author),
-            "text": m.text,
-            "sent_at": m.sent_at.isoformat(),
-        }
-        for m in reversed(rows)
-    ]
+    return [message_view(m) for m in reversed(rows)]
 
 
 def link_shop_customer(

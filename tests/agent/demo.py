@@ -74,3 +74,13 @@ def orders_of(customer: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for order in ORDERS:
         if (order.get("customer") or {}).get("id") == customer["id"]:
             yield order
+
+
+def cancellable(order: dict[str, Any]) -> bool:
+    """Paid, not shipped, not cancelled, with an email on it."""
+    return (
+        is_open(order)
+        and order.get("fulfillment_status") is None
+        and order.get("financial_status") == "paid"
+        and bool(owner_email(order))
+    )

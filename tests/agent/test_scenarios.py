@@ -11,6 +11,7 @@ from decimal import Decimal
 from tests.agent.conftest import AgentApi
 from tests.agent.demo import (
     CUSTOMERS,
+    cancellable,
     delivered_days_ago,
     final_sale,
     is_open,
@@ -119,15 +120,7 @@ def test_damaged_item_on_instagram_continued_by_email(agent_api: AgentApi) -> No
 
 
 def test_cancel_confirmed_on_the_same_channel(agent_api: AgentApi) -> None:
-    order = pick(
-        lambda o: (
-            is_open(o)
-            and o.get("fulfillment_status") is None
-            and o.get("financial_status") == "paid"
-            and bool(owner_email(o))
-        ),
-        agent_api.used,
-    )
+    order = pick(cancellable, agent_api.used)
     email = owner_email(order)
     ask = agent_api.send(
         "chat", f"pls cancel order {order['name']}, my email {email}", handle="visitor-cancel-1"
@@ -345,15 +338,7 @@ def test_out_of_scope(agent_api: AgentApi) -> None:
 
 
 def test_a_duplicate_delivery_acts_once(agent_api: AgentApi) -> None:
-    order = pick(
-        lambda o: (
-            is_open(o)
-            and o.get("fulfillment_status") is None
-            and o.get("financial_status") == "paid"
-            and bool(owner_email(o))
-        ),
-        agent_api.used,
-    )
+    order = pick(cancellable, agent_api.used)
     email = owner_email(order)
     agent_api.send("chat", f"cancel order {order['name']} ({email})", handle="v-dup")
     first = agent_api.send("chat", "yes", handle="v-dup", external_id="dup-yes-1")
@@ -379,15 +364,7 @@ def test_a_duplicate_delivery_acts_once(agent_api: AgentApi) -> None:
 
 
 def test_a_yes_after_the_proposal_lapsed_does_nothing(agent_api: AgentApi) -> None:
-    order = pick(
-        lambda o: (
-            is_open(o)
-            and o.get("fulfillment_status") is None
-            and o.get("financial_status") == "paid"
-            and bool(owner_email(o))
-        ),
-        agent_api.used,
-    )
+    order = pick(cancellable, agent_api.used)
     email = owner_email(order)
     agent_api.send(
         "chat",

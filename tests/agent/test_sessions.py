@@ -8,20 +8,12 @@ import jsonschema
 import pytest
 
 from tests.agent.conftest import make_agent_api
-from tests.agent.demo import is_open, owner_email, pick, shipments
+from tests.agent.demo import cancellable, owner_email, pick, shipments
 
 
 def test_a_pending_cancel_survives_a_restart(database_url: str, tmp_path: Path) -> None:
     used: set[str] = set()
-    order = pick(
-        lambda o: (
-            is_open(o)
-            and o.get("fulfillment_status") is None
-            and o.get("financial_status") == "paid"
-            and bool(owner_email(o))
-        ),
-        used,
-    )
+    order = pick(cancellable, used)
     email = owner_email(order)
     first_run = make_agent_api(tmp_path, database_url=database_url)
     api = next(first_run)
