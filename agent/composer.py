@@ -273,6 +273,12 @@ class TemplateComposer:
         )
         return Draft(f"I see a few orders on your account: {listed}. Which one is this about?")
 
+    def _ask_verification(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return Draft(
+            "Happy to help. To make sure the order is yours, what's the email address or phone "
+            "number used on it?"
+        )
+
     def _order_not_verified(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft(
             "I couldn't find an order with that number for your account. Could you double-check "
@@ -353,9 +359,16 @@ class TemplateComposer:
         )
 
     def _confirm_create_return(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        return self._confirm(
-            state, f"That's inside our {policy.returns.window_days}-day return window."
-        )
+        lead = f"That's inside our {policy.returns.window_days}-day return window."
+        passages = state.get("passages") or []
+        if passages:  # e.g. how exchanges work, in the store's words
+            quoted = condense(passages[0]["text"], state["message"]["text"], self.encoder, limit=2)
+            lead = f"{quoted} {lead}"
+        draft = self._confirm(state, lead)
+        draft.sources = [
+            {"id": p["id"], "title": p["heading"], "score": p["score"]} for p in passages[:1]
+        ]
+        return draft
 
     def _confirm_refund(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         lead = (

@@ -6,6 +6,7 @@ graph's `route` node only records its answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +56,11 @@ FRUSTRATION_LIMIT = 0.8
 LOW_CONFIDENCE_LIMIT = 2
 
 
+_ABOUT_IT = re.compile(
+    r"\b(?:when|where)\b.*\b(?:it|my (?:order|package|parcel)|the (?:order|package|parcel))\b",
+    re.IGNORECASE,
+)
+"""A question about where or when *this* order arrives, not about shipping in general."""
 CONTINUATION_INTENTS = frozenset(
     {"order_details", "track_order", "greeting", "out_of_scope", "confirm", "deny"}
 )
@@ -86,6 +92,10 @@ def effective_intent(state: dict[str, Any]) -> tuple[str, bool]:
     supplies = any(entities.get(key) for key in ("order_names", "emails", "phones", "address"))
     if issue and supplies and (low or intent in CONTINUATION_INTENTS) and issue["intent"] != intent:
         return str(issue["intent"]), False
+    text = str((state.get("message") or {}).get("text", ""))
+    if intent == "delivery_options" and state.get("active_order") and _ABOUT_IT.search(text):
+        # "when will it arrive" while an order is under discussion asks about that order.
+        return "track_order", False
     return intent, low
 
 

@@ -239,6 +239,10 @@ def _handle_order_request(turn: _Turn) -> dict[str, Any]:
     )
     if result.status is Status.REFUSED:
         emails, phones = _claimed(turn)
+        if not (emails or phones) and identity.empty:
+            # Nothing to check the order against yet: ask, without implying anything about it.
+            turn.update["actions"] = []
+            return turn.situation("ask_verification", ask="verification")
         if emails or phones:
             proven = customer_identity(turn.identity, extra_emails=emails, extra_phones=phones)
             retry = turn.call(
@@ -361,10 +365,34 @@ def _for_intent(
             tool_result=result.to_dict(),
         )
     if intent in ("return_item", "exchange_item"):
+        if intent == "exchange_item":
+            _attach_passages(turn)
         return _propose_return(turn, order, eligibility)
     if intent in ("refund_request", "damaged_item"):
         return _propose_refund(turn, order, eligibility)
     return turn.situation("order_details")
+
+
+def _attach_passages(turn: _Turn) -> None:
+    """The store's own words on the topic, to quote beside the offer (exchanges, damage)."""
+    knowledge = turn.services.knowledge
+    if knowledge is None:
+        return
+    result = knowledge.search(turn.state["message"]["text"], k=1)
+    if result.answerable and result.passages:
+        best = result.passages[0]
+        turn.update["passages"] = [
+            {
+                "id": best.id,
+                "title": best.title,
+                "heading": best.heading or best.title,
+                "text": best.text,
+                "score": round(float(best.score), 4),
+            }
+        ]
+        turn.runtime.context.trace.note(
+            "retrieval", {"answerable": True, "passages": [{"id": best.id, "score": best.score}]}
+        )
 
 
 def _propose_return(

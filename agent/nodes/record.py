@@ -19,6 +19,7 @@ UNRESOLVED = {
     "ask_order_number",
     "ask_which_order",
     "order_not_verified",
+    "ask_verification",
     "no_orders_found",
     "ask_address",
     "ask_which_item",

@@ -146,3 +146,16 @@ def test_a_proposal_lapses_after_a_day() -> None:
 def test_a_complaint_about_a_named_order_looks_at_the_order() -> None:
     decision = decide(state("complaint", entities={"order_names": ["#9"]}), POLICY)
     assert (decision.route, decision.intent) == ("act", "complaint")
+
+
+def test_a_delivery_time_question_about_the_order_under_discussion_tracks_it() -> None:
+    about_it = state("delivery_options", active_order="#7", message={"text": "when will it arrive"})
+    assert decide(about_it, POLICY).intent == "track_order"
+    general = state(
+        "delivery_options",
+        active_order="#7",
+        message={"text": "how long does it take to ship to Canada?"},
+    )
+    assert decide(general, POLICY).intent == "delivery_options"
+    no_order = state("delivery_options", message={"text": "when will it arrive"})
+    assert decide(no_order, POLICY).intent == "delivery_options"
