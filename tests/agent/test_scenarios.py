@@ -376,3 +376,40 @@ def test_a_yes_after_the_proposal_lapsed_does_nothing(agent_api: AgentApi) -> No
     assert late["actions"] == []
     assert "nothing waiting" in late["reply"]["text"]
     assert agent_api.order(order["name"], email=email)["cancelled_at"] is None
+
+
+def test_tracking_on_a_voice_call_reads_no_links_or_symbols(agent_api: AgentApi) -> None:
+    def phone_order_in_transit(o: dict) -> bool:
+        return "in_transit" in shipments(o) and bool(owner_phone(o))
+
+    order = pick(phone_order_in_transit, agent_api.used)
+    body = agent_api.send(
+        "voice", f"hi, where is order {order['name'][1:]}?", phone=owner_phone(order)
+    )
+    text = body["reply"]["text"]
+    assert "http" not in text and "#" not in text
+    assert f"order number {order['name'][1:]}" in text
+
+
+def test_an_exchange_quotes_the_store_policy_and_offers_the_return(agent_api: AgentApi) -> None:
+    order = pick(
+        lambda o: (
+            (delivered_days_ago(o) or 99) <= 20
+            and not refunded(o)
+            and bool(owner_email(o))
+            and len(o["line_items"]) == 1
+            and not final_sale(o["line_items"][0])
+        ),
+        agent_api.used,
+    )
+    email = owner_email(order)
+    item = order["line_items"][0]["title"].split()[-1].lower()
+    body = agent_api.send(
+        "chat",
+        f"can I exchange the {item} from {order['name']} for a bigger size? {email}",
+        handle="v-exchange",
+    )
+    assert body["intent"]["name"] == "exchange_item"
+    assert body["sources"] and body["sources"][0]["id"].startswith("returns")
+    assert "YES" in body["reply"]["text"]
+    assert body["actions"] == []
