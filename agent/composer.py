@@ -258,6 +258,16 @@ class TemplateComposer:
             "address or phone number used on the order, so I can confirm it's yours?"
         )
 
+    def _answer_then_ask_order(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        passages = state.get("passages") or []
+        best = passages[0]
+        quoted = condense(best["text"], state["message"]["text"], self.encoder)
+        return Draft(
+            f"{quoted} If you'd like me to take care of it for an order, tell me the order "
+            "number and the email address or phone number used on it.",
+            [{"id": best["id"], "title": best["heading"], "score": best["score"]}],
+        )
+
     def _no_orders_found(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft(
             "I couldn't find any orders under the contact details I have for you. What's the "

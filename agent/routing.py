@@ -92,6 +92,10 @@ def effective_intent(state: dict[str, Any]) -> tuple[str, bool]:
     supplies = any(entities.get(key) for key in ("order_names", "emails", "phones", "address"))
     if issue and supplies and (low or intent in CONTINUATION_INTENTS) and issue["intent"] != intent:
         return str(issue["intent"]), False
+    if low and intent in ORDER_INTENTS and entities.get("order_names"):
+        # Unsure between order requests, but about a named order: looking it up is harmless
+        # and anything irreversible is still proposed and confirmed first.
+        return intent, False
     text = str((state.get("message") or {}).get("text", ""))
     if intent == "delivery_options" and state.get("active_order") and _ABOUT_IT.search(text):
         # "when will it arrive" while an order is under discussion asks about that order.

@@ -215,6 +215,10 @@ def _handle_order_request(turn: _Turn) -> dict[str, Any]:
     if reference is None:
         if identity.empty:
             turn.set_issue(None)
+            # A general question ("how long do I have to return?"): answer it from the
+            # store's knowledge, then ask for what acting on an order would need.
+            if _attach_passages(turn):
+                return turn.situation("answer_then_ask_order", ask="order_number")
             return turn.situation("ask_order_number", ask="order_number")
         found = turn.call("lookup_orders", {}, lambda: tools.lookup_orders(identity))
         if found.status is Status.FAILED:
@@ -373,11 +377,11 @@ def _for_intent(
     return turn.situation("order_details")
 
 
-def _attach_passages(turn: _Turn) -> None:
-    """The store's own words on the topic, to quote beside the offer (exchanges, damage)."""
+def _attach_passages(turn: _Turn) -> bool:
+    """The store's own words on the topic, to quote beside an offer or a question."""
     knowledge = turn.services.knowledge
     if knowledge is None:
-        return
+        return False
     result = knowledge.search(turn.state["message"]["text"], k=1)
     if result.answerable and result.passages:
         best = result.passages[0]
@@ -393,6 +397,8 @@ def _attach_passages(turn: _Turn) -> None:
         turn.runtime.context.trace.note(
             "retrieval", {"answerable": True, "passages": [{"id": best.id, "score": best.score}]}
         )
+        return True
+    return False
 
 
 def _propose_return(

@@ -53,7 +53,8 @@ _ORDER_KEYWORD = re.compile(
     r"(?:\s*(?:number|num|no|nr|n°|id|#|:|is|was|\.|,))*\s*#?\s*([A-Z]{0,4}\d{3,16})\b",
     re.IGNORECASE,
 )
-_HASH_ORDER = re.compile(r"(?<![\w&])#\s?([A-Z]{0,4}-?\d{3,16})\b", re.IGNORECASE)
+_HASH_ORDER = re.compile(r"(?<![\w&])#\s?([A-Z]{1,4}-?\d{1,16}|\d{3,16})\b", re.IGNORECASE)
+"""`#1042`, or a store's own prefix with any number of digits (`#T1`, `#NW-7`)."""
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _CURRENCY_WORDS = {

@@ -159,3 +159,10 @@ def test_a_delivery_time_question_about_the_order_under_discussion_tracks_it() -
     assert decide(general, POLICY).intent == "delivery_options"
     no_order = state("delivery_options", message={"text": "when will it arrive"})
     assert decide(no_order, POLICY).intent == "delivery_options"
+
+
+def test_an_unsure_order_request_about_a_named_order_still_looks_at_it() -> None:
+    named = state("return_item", low=True, entities={"order_names": ["#T3"]})
+    assert (decide(named, POLICY).route, decide(named, POLICY).intent) == ("act", "return_item")
+    unnamed = state("return_item", low=True)
+    assert decide(unnamed, POLICY).route == "ask"
