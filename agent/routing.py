@@ -158,6 +158,10 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
             return Decision("act", "explicit yes to the pending action", "execute_pending")
         if understanding.get("is_denial"):
             return Decision("respond", "the customer declined the pending action", "declined")
+    if low_confidence and intent in KNOWLEDGE_INTENTS:
+        # Unsure which policy topic, but a policy topic: the retrieval threshold decides whether
+        # there is an answer (a miss counts as not understood, like a clarifying question).
+        return Decision("retrieve", f"unsure {intent}: answer only from a strong passage", "answer")
     if low_confidence:
         if int(state.get("low_confidence_streak", 0)) + 1 >= LOW_CONFIDENCE_LIMIT:
             return _escalate(

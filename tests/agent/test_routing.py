@@ -81,6 +81,8 @@ def test_a_pending_action_runs_only_on_an_explicit_yes() -> None:
 
 def test_low_confidence_asks_once_then_escalates() -> None:
     assert decide(state(low=True), POLICY).route == "ask"
+    # unsure between policy topics: retrieval's own threshold decides
+    assert decide(state("policy_question", low=True), POLICY).route == "retrieve"
     second = decide(state(low=True, low_confidence_streak=1), POLICY)
     assert second.route == "escalate" and second.escalation["code"] == "low_confidence"  # type: ignore[index]
 
