@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from inbox.db import session_scope
 from inbox.models import Escalation
@@ -79,6 +80,21 @@ class EscalationNotifier:
                 )
                 self._worker.start()
         self._queue.put((escalation_id, packet))
+
+    def resume_pending(self) -> int:
+        """Queue every escalation still `pending` (e.g. the process stopped mid-delivery)."""
+        if not self.enabled:
+            return 0
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Escalation).where(Escalation.webhook_status == "pending")
+            ).all()
+            pending = [(row.id, dict(row.packet)) for row in rows]
+        for escalation_id, packet in pending:
+            self.notify(escalation_id, packet)
+        if pending:
+            logger.info("re-queued %d undelivered escalation(s)", len(pending))
+        return len(pending)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every queued packet was delivered or gave up; True if the queue drained."""

@@ -92,6 +92,7 @@ def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRun
         settings.escalation_webhook_url,
         webhook_secret.get_secret_value() if webhook_secret else None,
     )
+    notifier.resume_pending()
     services = Services(
         engine=engine,
         policy=policy,

@@ -136,3 +136,14 @@ def test_a_client_error_is_not_retried(escalation: tuple[Any, str]) -> None:
     assert notifier.flush(10)
     assert len(receiver.received) == 1
     assert _row(engine, escalation_id).webhook_status == "failed"
+
+
+def test_undelivered_packets_are_sent_after_a_restart(escalation: tuple[Any, str]) -> None:
+    engine, escalation_id = escalation  # stored as `pending`, as if the process had stopped
+    receiver = Receiver([200])
+    notifier = EscalationNotifier(engine, receiver.url, SECRET, sleep=lambda _: None)
+    assert notifier.resume_pending() == 1
+    assert notifier.flush(10)
+    assert json.loads(receiver.received[0]["body"]) == {"id": "x"}
+    assert _row(engine, escalation_id).webhook_status == "delivered"
+    assert notifier.resume_pending() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jsonschema
@@ -226,4 +227,34 @@ def test_a_redelivery_while_another_process_works_on_it_is_409(tmp_path: Path) -
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "in_progress"
     assert response.headers["retry-after"] == "2"
+    next(run, None)
+
+
+def test_an_escalation_reaches_the_teams_webhook_signed(tmp_path: Path) -> None:
+    from agent.escalation_delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+    from tests.agent.test_escalation_delivery import Receiver
+
+    receiver = Receiver([503, 200])
+    run = make_agent_api(
+        tmp_path,
+        escalation_webhook_url=receiver.url,
+        escalation_webhook_secret="team-secret-123456",
+    )
+    api = next(run)
+    notifier = api.runtime.services.notifier
+    notifier.backoff_seconds = 0.01
+    body = api.send("chat", "I will sue you if this isn't fixed today", handle="v-hook")
+    assert notifier.flush(10)
+    assert len(receiver.received) == 2  # one retry after the 503
+    hit = receiver.received[-1]
+    headers = {k.lower(): v for k, v in hit["headers"].items()}
+    assert verify_signature(
+        "team-secret-123456",
+        headers[TIMESTAMP_HEADER.lower()],
+        hit["body"],
+        headers[SIGNATURE_HEADER.lower()],
+    )
+    assert json.loads(hit["body"])["id"] == body["escalation"]["id"]
+    listed = api.client.get("/v1/escalations", headers=api.headers).json()["escalations"]
+    assert listed[0]["webhook_status"] == "delivered"
     next(run, None)
