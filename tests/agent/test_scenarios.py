@@ -413,3 +413,31 @@ def test_an_exchange_quotes_the_store_policy_and_offers_the_return(agent_api: Ag
     assert body["sources"] and body["sources"][0]["id"].startswith("returns")
     assert "YES" in body["reply"]["text"]
     assert body["actions"] == []
+
+
+ODD_MESSAGES = [
+    "🙂🙂🙂",
+    "?",
+    "x" * 19_000,
+    "'; DROP TABLE messages; --",
+    "مرحبا، أين طلبي؟",
+    "zero\u200bwidth\u200bspaces",
+    "# heading\n- list\n**bold** [link](http://example.test)",
+    "order #99999999 where is it",
+    "my email is not-an-email@ and phone 12",
+    "\n\n\t  \n.",
+]
+
+
+def test_odd_messages_always_get_a_reply_never_an_error(agent_api: AgentApi) -> None:
+    for n, text in enumerate(ODD_MESSAGES):
+        for channel, customer in (
+            ("chat", {"handle": f"odd-{n}"}),
+            ("sms", {"phone": "+14155550142"}),
+        ):
+            body = agent_api.send(channel, text, **customer)
+            assert body["reply"]["text"].strip(), (channel, text)
+            assert body["outcome"] in ("replied", "held_for_review", "escalated")
+            assert all(a["status"] != "done" for a in body["actions"])
+            reason = (body["escalation"] or {}).get("reason", {}).get("code")
+            assert reason != "internal_error", (channel, text)
