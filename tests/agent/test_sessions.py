@@ -258,3 +258,34 @@ def test_an_escalation_reaches_the_teams_webhook_signed(tmp_path: Path) -> None:
     listed = api.client.get("/v1/escalations", headers=api.headers).json()["escalations"]
     assert listed[0]["webhook_status"] == "delivered"
     next(run, None)
+
+
+class _BrokenKnowledge:
+    """Stands in for a vector store that fails mid-request (a real one won't on demand)."""
+
+    def search(self, *_: object, **__: object) -> None:
+        raise RuntimeError("vector store unavailable")
+
+
+def test_a_failing_model_or_store_becomes_an_escalation(tmp_path: Path) -> None:
+    run = make_agent_api(tmp_path)
+    api = next(run)
+    api.runtime.services.knowledge = _BrokenKnowledge()
+    body = api.send("chat", "what's your return policy?", handle="v-broken")
+    assert body["outcome"] == "escalated"
+    assert body["escalation"]["reason"]["code"] == "internal_error"
+    assert "person" in body["reply"]["text"]
+    again = api.client.post(
+        "/v1/messages",
+        headers=api.headers,
+        json={
+            "channel": "chat",
+            "external_id": "after-failure",
+            "customer": {"handle": "v-broken"},
+            "text": "hello?",
+        },
+    )
+    assert again.status_code == 200  # the case is with a human; holding reply, no error
+    assert again.json()["escalation"] is None  # the graph ran: no second failure packet
+    assert "has it" in again.json()["reply"]["text"]
+    next(run, None)
