@@ -112,6 +112,11 @@ def condense(
     return " ".join(sentences[i] for i in picked)
 
 
+def source_of(passage: dict[str, Any]) -> dict[str, Any]:
+    """A retrieved passage as the response's `sources` entry."""
+    return {"id": passage["id"], "title": passage["heading"], "score": passage["score"]}
+
+
 def _date(value: str | None) -> str | None:
     if not value:
         return None
@@ -215,7 +220,7 @@ class TemplateComposer:
         ):
             used.append(passages[1])
             text += " " + condense(passages[1]["text"], query, self.encoder, limit=2)
-        sources = [{"id": p["id"], "title": p["heading"], "score": p["score"]} for p in used]
+        sources = [source_of(p) for p in used]
         return Draft(f"{text} Is there anything else I can help with?", sources)
 
     def _unanswerable(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
@@ -265,7 +270,7 @@ class TemplateComposer:
         return Draft(
             f"{quoted} If you'd like me to take care of it for an order, tell me the order "
             "number and the email address or phone number used on it.",
-            [{"id": best["id"], "title": best["heading"], "score": best["score"]}],
+            [source_of(best)],
         )
 
     def _no_orders_found(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
@@ -375,9 +380,7 @@ class TemplateComposer:
             quoted = condense(passages[0]["text"], state["message"]["text"], self.encoder, limit=2)
             lead = f"{quoted} {lead}"
         draft = self._confirm(state, lead)
-        draft.sources = [
-            {"id": p["id"], "title": p["heading"], "score": p["score"]} for p in passages[:1]
-        ]
+        draft.sources = [source_of(p) for p in passages[:1]]
         return draft
 
     def _confirm_refund(self, state: dict[str, Any], policy: StorePolicy) -> Draft:

@@ -248,21 +248,19 @@ class SandboxGraphQL:
         return {"return": view, "userErrors": _errors(errors, with_code=True)}
 
     def _return_create(self, _info: Any, returnInput: Json) -> Json:
-        order_id = gid_id(returnInput["orderId"], "Order") or ""
-        items = [
-            {**i, "fulfillmentLineItemId": gid_id(i["fulfillmentLineItemId"]) or ""}
-            for i in returnInput["returnLineItems"]
-        ]
-        record, errors = self.store.create_return(order_id, items, "OPEN")
-        return self._return_payload(order_id, record, errors)
+        return self._open_return(returnInput, "OPEN")
 
     def _return_request(self, _info: Any, input: Json) -> Json:
-        order_id = gid_id(input["orderId"], "Order") or ""
+        return self._open_return(input, "REQUESTED")
+
+    def _open_return(self, request: Json, status: str) -> Json:
+        """`returnCreate` opens a return; `returnRequest` asks the merchant to approve one."""
+        order_id = gid_id(request["orderId"], "Order") or ""
         items = [
             {**i, "fulfillmentLineItemId": gid_id(i["fulfillmentLineItemId"]) or ""}
-            for i in input["returnLineItems"]
+            for i in request["returnLineItems"]
         ]
-        record, errors = self.store.create_return(order_id, items, "REQUESTED")
+        record, errors = self.store.create_return(order_id, items, status)
         return self._return_payload(order_id, record, errors)
 
     def _refund_create(self, _info: Any, input: Json) -> Json:
