@@ -29,7 +29,7 @@ from inbox.conversations import (
     record_message,
 )
 from inbox.identity import IdentityClaim, InvalidIdentifier, resolve_customer
-from inbox.models import Author, Direction, Message, Trace, new_id
+from inbox.models import Author, Direction, Escalation, Message, Trace, new_id
 
 logger = logging.getLogger("threadline.agent")
 
@@ -40,6 +40,7 @@ SESSION_FIELDS = (
     "low_confidence_streak",
     "unresolved_turns",
     "orders_seen",
+    "shop_checked",
 )
 
 
@@ -263,8 +264,6 @@ class Resolver:
         escalation = None
         if state.get("escalation_id"):
             with Session(self.services.engine, expire_on_commit=False) as session:
-                from inbox.models import Escalation
-
                 row = session.get(Escalation, state["escalation_id"])
                 escalation = dict(row.packet) if row else None
         return {

@@ -69,6 +69,8 @@ class AgentState(TypedDict, total=False):
     """Consecutive AI turns without an answer or an action; `max_ai_turns` escalates."""
     escalated: bool
     """A human has the case: the agent only sends holding replies until it is reopened."""
+    shop_checked: str | None
+    """Proven identifiers already looked up in the shop without finding one record."""
     orders_seen: dict[str, dict[str, Any]]
     """Order summaries looked at for this customer (by name), for the escalation packet."""
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from agent.addresses import parse_address
 from agent.context import Context
 from agent.nodes.identify import load_identity
+from agent.nodes.retrieve import passage_state
 from agent.orders import (
     candidates,
     describe_lines,
@@ -384,18 +385,11 @@ def _attach_passages(turn: _Turn) -> bool:
         return False
     result = knowledge.search(turn.state["message"]["text"], k=1)
     if result.answerable and result.passages:
-        best = result.passages[0]
-        turn.update["passages"] = [
-            {
-                "id": best.id,
-                "title": best.title,
-                "heading": best.heading or best.title,
-                "text": best.text,
-                "score": round(float(best.score), 4),
-            }
-        ]
+        best = passage_state(result.passages[0])
+        turn.update["passages"] = [best]
         turn.runtime.context.trace.note(
-            "retrieval", {"answerable": True, "passages": [{"id": best.id, "score": best.score}]}
+            "retrieval",
+            {"answerable": True, "passages": [{"id": best["id"], "score": best["score"]}]},
         )
         return True
     return False

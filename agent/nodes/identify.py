@@ -46,27 +46,39 @@ def load_history(session: Session, customer_id: str, exclude_id: str) -> list[di
     return [message_view(m) for m in reversed(rows)]
 
 
+def shop_lookup_key(identity: dict[str, Any]) -> str:
+    """The proven identifiers a shop lookup was made with."""
+    return ",".join([*identity.get("emails", []), *identity.get("phones", [])])
+
+
 def link_shop_customer(
-    session: Session, identity: dict[str, Any], runtime: Runtime[Context], channel: str
-) -> dict[str, Any]:
+    session: Session,
+    identity: dict[str, Any],
+    runtime: Runtime[Context],
+    channel: str,
+    checked: str | None = None,
+) -> tuple[dict[str, Any], str | None]:
     """Join the shop's customer record to a customer we can identify by a proven email/phone.
 
     The merchant's record says which email, phone and Shopify id are one account; linking them
-    is what lets an SMS find the case that started by email.
+    is what lets an SMS find the case that started by email. Returns the identity and the key of
+    a lookup that found no single record (`checked`), so the same identifiers are not looked up
+    again on every message.
     """
     tools = runtime.context.services.tools
-    if tools is None or identity.get("shopify_customer_id"):
-        return identity
-    if not identity.get("emails") and not identity.get("phones"):
-        return identity
+    key = shop_lookup_key(identity)
+    if tools is None or identity.get("shopify_customer_id") or not key or key == checked:
+        return identity, checked
     proven = CustomerIdentity.of(email=identity["emails"], phone=identity["phones"])
     result = tools.lookup_customer(proven)
     runtime.context.trace.append(
         "tool_calls", {"tool": "lookup_customer", "status": result.status.value}
     )
     records = result.data.get("customers") or []
+    if result.status is Status.FAILED:
+        return identity, checked  # try again next message
     if result.status is not Status.DONE or len(records) != 1:
-        return identity
+        return identity, key
     record = records[0]
     claims: list[IdentityClaim] = []
     for kind, value in (
@@ -85,14 +97,16 @@ def link_shop_customer(
     if record.get("name") and not resolution.customer.name:
         resolution.customer.name = record["name"]
     session.commit()
-    return load_identity(session, resolution.customer.id)
+    return load_identity(session, resolution.customer.id), checked
 
 
 @traced("identify")
 def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
     with Session(runtime.context.services.engine, expire_on_commit=False) as session:
         identity = load_identity(session, state["customer_id"])
-        identity = link_shop_customer(session, identity, runtime, state["message"]["channel"])
+        identity, shop_checked = link_shop_customer(
+            session, identity, runtime, state["message"]["channel"], state.get("shop_checked")
+        )
         history = load_history(session, identity["customer_id"], state["message"]["id"])
         case = session.get(Conversation, state["message"]["conversation_id"])
         escalated = case is not None and case.status == ConversationStatus.escalated
@@ -112,6 +126,7 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
         "history": history,
         "escalated": escalated,
         "continued_from": continued_from(state),
+        "shop_checked": shop_checked,
     }
 
 

@@ -13,6 +13,17 @@ from agent.trace import traced
 TOP_K = 3
 
 
+def passage_state(passage: Any) -> dict[str, Any]:
+    """A retrieved passage as the state keeps it (JSON-safe, heading path for citing)."""
+    return {
+        "id": passage.id,
+        "title": passage.title,
+        "heading": " > ".join(passage.heading_path) if passage.heading_path else passage.title,
+        "text": passage.text,
+        "score": round(float(passage.score), 4),
+    }
+
+
 @traced("retrieve")
 def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
     knowledge = runtime.context.services.knowledge
@@ -20,16 +31,7 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
         runtime.context.trace.note("retrieval", {"available": False})
         return {"passages": [], "answerable": False, "situation": "unanswerable"}
     result = knowledge.search(state["message"]["text"], k=TOP_K)
-    passages = [
-        {
-            "id": p.id,
-            "title": p.title,
-            "heading": " > ".join(p.heading_path) if p.heading_path else p.title,
-            "text": p.text,
-            "score": round(float(p.score), 4),
-        }
-        for p in result.passages
-    ]
+    passages = [passage_state(p) for p in result.passages]
     runtime.context.trace.note(
         "retrieval",
         {

@@ -441,3 +441,20 @@ def test_odd_messages_always_get_a_reply_never_an_error(agent_api: AgentApi) -> 
             assert all(a["status"] != "done" for a in body["actions"])
             reason = (body["escalation"] or {}).get("reason", {}).get("code")
             assert reason != "internal_error", (channel, text)
+
+
+def test_a_customer_unknown_to_the_shop_is_looked_up_once(agent_api: AgentApi) -> None:
+    def lookups(body: dict) -> list[dict]:
+        trace = agent_api.client.get(
+            f"/v1/traces/{body['trace_id']}", headers=agent_api.headers
+        ).json()["trace"]
+        return [c for c in trace.get("tool_calls", []) if c["tool"] == "lookup_customer"]
+
+    first = agent_api.send(
+        "email", "Hello, what are your opening hours?", email="not.a.customer@example.com"
+    )
+    second = agent_api.send(
+        "email", "And do you ship to Canada?", email="not.a.customer@example.com"
+    )
+    assert len(lookups(first)) == 1
+    assert lookups(second) == []
