@@ -20,6 +20,8 @@ from sqlmodel import Session
 from agent.context import Context, Services
 from agent.graph import builder
 from agent.locks import CustomerLocks
+from agent.proof import Sender, sender_identity
+from agent.response import MessageOut
 from agent.state import AgentInput, InboundMessage
 from inbox.conversations import (
     DuplicateMessage,
@@ -28,7 +30,7 @@ from inbox.conversations import (
     message_view,
     record_message,
 )
-from inbox.identity import IdentityClaim, InvalidIdentifier, resolve_customer
+from inbox.identity import resolve_customer
 from inbox.models import Author, Direction, Escalation, Message, Trace, new_id
 
 logger = logging.getLogger("threadline.agent")
@@ -48,10 +50,6 @@ class MessageInFlight(RuntimeError):
     """Another process is still handling this `(channel, external_id)`; ask again shortly."""
 
 
-class InvalidSender(ValueError):
-    """The message does not carry the identifier its channel needs, or carries a malformed one."""
-
-
 @dataclass(frozen=True)
 class InboundRequest:
     channel: str
@@ -64,54 +62,30 @@ class InboundRequest:
     thread_id: str | None = None
     subject: str | None = None
     sent_at: datetime | None = None
+    verified: tuple[str, ...] = ()
+    """Identifiers the calling helpdesk authenticated (`email`, `phone`, `handle`)."""
+
+    @property
+    def sender(self) -> Sender:
+        return Sender(
+            channel=self.channel,
+            email=self.email,
+            phone=self.phone,
+            handle=self.handle,
+            thread_id=self.thread_id,
+            verified=self.verified,
+        )
 
 
 @dataclass(frozen=True)
 class Resolution:
-    body: dict[str, Any]
+    response: MessageOut
     duplicate: bool
 
-
-def sender_claims(
-    request: InboundRequest, region: str
-) -> tuple[list[IdentityClaim], dict[str, str]]:
-    """What the channel proves about the sender, and what the sender merely claims."""
-    channel = request.channel
-    proven: list[tuple[str, str]] = []
-    claimed: dict[str, str] = {}
-    if channel == "email":
-        if not request.email:
-            raise InvalidSender("email messages need customer.email (the sender's address)")
-        proven.append(("email", request.email))
-    elif channel in ("sms", "voice", "whatsapp"):
-        if not request.phone:
-            raise InvalidSender(f"{channel} messages need customer.phone (the sender's number)")
-        proven.append(("phone", request.phone))
-        if channel == "whatsapp":
-            proven.append(("whatsapp", request.phone))
-    elif channel in ("instagram", "messenger"):
-        if not request.handle:
-            raise InvalidSender(f"{channel} messages need customer.handle (the sender's id)")
-        proven.append((channel, request.handle))
-    elif channel == "chat":
-        visitor = request.handle or request.thread_id
-        if not visitor:
-            raise InvalidSender("chat messages need customer.handle (visitor id) or thread_id")
-        proven.append(("chat_visitor", visitor))
-    if request.email and channel != "email":
-        claimed["email"] = request.email
-    if request.phone and channel not in ("sms", "voice", "whatsapp"):
-        claimed["phone"] = request.phone
-    try:
-        claims = [IdentityClaim.of(k, v, verified=True, region=region) for k, v in proven]
-        unverified = {
-            k: IdentityClaim.of(k, v, verified=False, region=region).value
-            for k, v in claimed.items()
-        }
-    except InvalidIdentifier as exc:
-        raise InvalidSender(str(exc)) from exc
-    claims += [IdentityClaim.of(k, v, verified=False, region=region) for k, v in unverified.items()]
-    return claims, unverified
+    @property
+    def body(self) -> dict[str, Any]:
+        """The response as JSON-ready data."""
+        return self.response.model_dump(mode="json")
 
 
 def inbound_state(inbound: Message, claimed: dict[str, str]) -> InboundMessage:
@@ -140,12 +114,13 @@ class Resolver:
         """Seconds a redelivery waits for another process to finish the original."""
 
     def handle(self, request: InboundRequest) -> Resolution:
-        claims, claimed = sender_claims(request, self.services.phone_region)
+        sender = sender_identity(request.sender, self.services.phone_region)
+        claims, claimed = sender.claims, sender.claimed
         # Deliveries of one message serialise on its id, and turns of one customer on theirs.
         with self.locks.hold(f"msg:{request.channel}:{request.external_id}"):
             stored = self._stored_response(request)
             if stored is not None:
-                return Resolution(stored, duplicate=True)
+                return Resolution(MessageOut.model_validate(stored), duplicate=True)
             with Session(self.services.engine, expire_on_commit=False) as session:
                 resolution = resolve_customer(
                     session, claims, name=request.name, channel=request.channel
@@ -167,11 +142,12 @@ class Resolver:
                     )
                 except DuplicateMessage:
                     session.rollback()
-                    return Resolution(self._wait_for_response(request), duplicate=True)
+                    stored = self._wait_for_response(request)
+                    return Resolution(MessageOut.model_validate(stored), duplicate=True)
                 session.commit()
             with self.locks.hold(f"customer:{customer_id}"):
-                body = self._run(customer_id, inbound, claimed)
-            return Resolution(body, duplicate=False)
+                response = self._run(customer_id, inbound, claimed)
+            return Resolution(response, duplicate=False)
 
     def _wait_for_response(self, request: InboundRequest) -> dict[str, Any]:
         """The original delivery's response, once the process handling it has stored it."""
@@ -192,7 +168,7 @@ class Resolver:
             response = message.meta.get("response")
             return dict(response) if response else None
 
-    def _run(self, customer_id: str, inbound: Message, claimed: dict[str, str]) -> dict[str, Any]:
+    def _run(self, customer_id: str, inbound: Message, claimed: dict[str, str]) -> MessageOut:
         context = Context(self.services)
         payload: AgentInput = {
             "customer_id": customer_id,
@@ -207,11 +183,11 @@ class Resolver:
         survivor = (state.get("identity") or {}).get("customer_id") or customer_id
         if survivor != customer_id:
             self._carry_session(state, survivor)
-        body = self._response(state, inbound, survivor)
+        response = self._response(state, inbound, survivor)
         trace = context.trace.as_dict()
         with Session(self.services.engine, expire_on_commit=False) as session:
             trace_row = Trace(
-                id=body["trace_id"],
+                id=response.trace_id,
                 customer_id=survivor,
                 conversation_id=inbound.conversation_id,
                 message_id=inbound.id,
@@ -220,9 +196,9 @@ class Resolver:
             session.add(trace_row)
             message = session.get(Message, inbound.id)
             assert message is not None
-            message.meta = {**message.meta, "response": body}
+            message.meta = {**message.meta, "response": response.model_dump(mode="json")}
             session.commit()
-        return body
+        return response
 
     def _carry_session(self, state: dict[str, Any], survivor: str) -> None:
         """After a merge the survivor's thread continues the session the customer was in."""
@@ -257,16 +233,14 @@ class Resolver:
         state["outcome"] = "escalated"
         return state
 
-    def _response(
-        self, state: dict[str, Any], inbound: Message, customer_id: str
-    ) -> dict[str, Any]:
+    def _response(self, state: dict[str, Any], inbound: Message, customer_id: str) -> MessageOut:
         understanding = state.get("understanding") or {}
         escalation = None
         if state.get("escalation_id"):
             with Session(self.services.engine, expire_on_commit=False) as session:
                 row = session.get(Escalation, state["escalation_id"])
                 escalation = dict(row.packet) if row else None
-        return {
+        body = {
             "conversation_id": inbound.conversation_id,
             "customer_id": customer_id,
             "outcome": state.get("outcome") or "escalated",
@@ -283,4 +257,6 @@ class Resolver:
             "escalation": escalation,
             "review_id": state.get("review_id"),
             "trace_id": new_id("trc"),
+            "asks": state.get("asks_handled") or [],
         }
+        return MessageOut.model_validate(body)

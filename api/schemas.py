@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.response import MessageOut
 from inbox.models import (
     Author,
     Channel,
@@ -16,6 +17,9 @@ from inbox.models import (
     IdentityKind,
     Role,
 )
+
+__all__ = ["MessageOut"]
+"""The resolution response is the agent's own model (`agent.response`), served as is."""
 
 
 class StrictRequest(BaseModel):
@@ -103,55 +107,33 @@ class MessageCustomer(StrictRequest):
         default=None, max_length=255, description="Social id or chat visitor id."
     )
     name: str | None = Field(default=None, max_length=200)
+    verified: list[Literal["email", "phone", "handle"]] = Field(
+        default_factory=list,
+        max_length=3,
+        description=(
+            "Identifiers the calling helpdesk authenticated (e.g. a logged-in shopper's email); "
+            "they count as proven like the channel's own sender."
+        ),
+    )
 
 
 class MessageIn(StrictRequest):
-    """One inbound customer message (DESIGN.md §3.3)."""
+    """One inbound customer message (DESIGN.md §3.3).
+
+    Every identifier is optional on every channel, but a message needs at least one of
+    `customer.email`, `customer.phone`, `customer.handle` or a `thread_id` (an anonymous visitor,
+    whose thread is the session). The channel's own sender is proven: the email on email, the
+    phone on sms/whatsapp/voice, the handle on chat/instagram/messenger; `customer.verified`
+    adds what the helpdesk vouches for; anything else is a claim.
+    """
 
     channel: Channel
     external_id: str = Field(min_length=1, max_length=255)
     thread_id: str | None = Field(default=None, max_length=255)
-    customer: MessageCustomer
+    customer: MessageCustomer = Field(default_factory=MessageCustomer)
     subject: str | None = Field(default=None, max_length=500)
     text: str = Field(min_length=1, max_length=20_000)
     sent_at: datetime | None = None
-
-
-class ReplyOut(BaseModel):
-    text: str
-    channel: Channel
-    parts: list[str]
-
-
-class IntentOut(BaseModel):
-    name: str
-    confidence: float
-
-
-class ActionOut(BaseModel):
-    tool: str
-    args: dict[str, Any]
-    status: str
-    detail: str
-
-
-class SourceOut(BaseModel):
-    id: str
-    title: str
-    score: float
-
-
-class MessageOut(BaseModel):
-    conversation_id: str
-    customer_id: str
-    outcome: str = Field(description="replied | held_for_review | escalated")
-    reply: ReplyOut | None
-    intent: IntentOut
-    actions: list[ActionOut]
-    sources: list[SourceOut]
-    escalation: dict[str, Any] | None = Field(description="The escalation packet, when escalated.")
-    review_id: str | None
-    trace_id: str = Field(description="See GET /v1/traces/{trace_id}.")
 
 
 class EscalationSummary(BaseModel):

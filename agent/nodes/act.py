@@ -8,7 +8,6 @@ idempotency key derived from the proposal, so a repeated yes never acts twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -16,7 +15,6 @@ from sqlmodel import Session
 
 from agent.addresses import parse_address
 from agent.context import Context
-from agent.nodes.identify import load_identity
 from agent.nodes.retrieve import passage_state
 from agent.orders import (
     candidates,
@@ -24,27 +22,13 @@ from agent.orders import (
     fulfillment_allowed,
     mentioned_lines,
 )
+from agent.proof import customer_identity, prove_by_order
 from agent.state import AgentState
 from agent.trace import traced
-from inbox.identity import IdentityClaim, InvalidIdentifier, link_verified
-from tools.identity import CustomerIdentity
 from tools.inputs import RefundItem, ReturnItem
 from tools.results import Status, ToolResult
 
 PROPOSALS = ("cancel_order", "create_return", "refund")
-
-
-def customer_identity(
-    identity: dict[str, Any],
-    *,
-    extra_emails: Sequence[str] = (),
-    extra_phones: Sequence[str] = (),
-) -> CustomerIdentity:
-    return CustomerIdentity.of(
-        email=[*identity.get("emails", []), *extra_emails],
-        phone=[*identity.get("phones", []), *extra_phones],
-        shopify_customer_id=identity.get("shopify_customer_id"),
-    )
 
 
 def action_record(result: ToolResult, args: dict[str, Any]) -> dict[str, Any]:
@@ -284,30 +268,19 @@ def _handle_order_request(turn: _Turn) -> dict[str, Any]:
 
 def _link_proven(turn: _Turn, order: dict[str, Any], emails: list[str], phones: list[str]) -> None:
     """The customer knew the order number and the order's email/phone: those are now proven."""
-    owner = CustomerIdentity.of(email=order.get("email"), phone=order.get("phone"))
-    claims: list[IdentityClaim] = []
-    for kind, values in (("email", emails), ("phone", phones)):
-        for value in values:
-            try:
-                claims.append(
-                    IdentityClaim.of(kind, value, verified=True, region=turn.services.phone_region)
-                )
-            except InvalidIdentifier:
-                continue
-    matching = [c for c in claims if c.value in owner.emails or c.value in owner.phones]
     with Session(turn.services.engine, expire_on_commit=False) as session:
-        resolution = link_verified(
+        identity, kinds = prove_by_order(
             session,
             turn.identity["customer_id"],
-            matching or claims,
+            order,
+            emails,
+            phones,
             channel=turn.state["message"]["channel"],
-            source="order",
+            region=turn.services.phone_region,
         )
-        session.commit()
-        identity = load_identity(session, resolution.customer.id)
     turn.identity = identity
     turn.update["identity"] = identity
-    turn.runtime.context.trace.note("identity_proven", [c.kind.value for c in matching or claims])
+    turn.runtime.context.trace.note("identity_proven", kinds)
 
 
 def _for_intent(

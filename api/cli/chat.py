@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from agent.service import InboundRequest, InvalidSender
+from agent.proof import InvalidSender
+from agent.service import InboundRequest
 from api.cli.common import load_settings
 from api.logging import configure_logging
 from api.main import prepare_database

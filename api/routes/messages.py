@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from agent.service import InboundRequest, InvalidSender, MessageInFlight, Resolver
+from agent.proof import InvalidSender
+from agent.service import InboundRequest, MessageInFlight, Resolver
 from api.deps import HelpdeskKey
 from api.errors import ApiError
 from api.schemas import MessageIn, MessageOut
@@ -38,6 +39,7 @@ async def post_message(
         thread_id=body.thread_id,
         subject=body.subject,
         sent_at=body.sent_at,
+        verified=tuple(body.customer.verified),
     )
     try:
         result = await run_in_threadpool(resolver.handle, inbound)
@@ -49,4 +51,4 @@ async def post_message(
         ) from exc
     if result.duplicate:
         response.headers["X-Threadline-Duplicate"] = "true"
-    return MessageOut.model_validate(result.body)
+    return result.response
