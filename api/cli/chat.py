@@ -20,6 +20,8 @@ from api.settings import DEMO_STORE_DIR
 from api.store_runtime import start_store
 from inbox.db import make_engine
 from inbox.models import Channel, Trace
+from tools.policy import PolicyError
+from tools.sandbox.fixtures import FixtureError
 
 PHONE_CHANNELS = ("sms", "whatsapp", "voice")
 
@@ -40,7 +42,11 @@ def chat(
     engine = make_engine(settings.resolved_database_url)
     prepare_database(engine, settings)
     typer.secho(f"loading store {store_dir} …", err=True)
-    runtime = start_store(settings, engine, store_dir)
+    try:
+        runtime = start_store(settings, engine, store_dir)
+    except (FixtureError, PolicyError) as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise typer.Exit(2) from exc
     sender: dict[str, str] = {}
     if channel.value == "email":
         sender["email"] = customer

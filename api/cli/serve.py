@@ -15,9 +15,12 @@ from api.cli.common import load_settings
 from api.logging import configure_logging
 from api.main import create_app, prepare_database
 from api.settings import DEMO_STORE_DIR
+from api.store_runtime import start_store
 from inbox.db import make_engine, session_scope
 from inbox.keys import create_key
 from inbox.models import ApiKey, Role
+from tools.policy import PolicyError
+from tools.sandbox.fixtures import FixtureError
 
 logger = logging.getLogger("threadline.serve")
 
@@ -52,6 +55,13 @@ def serve(
     if demo:
         _print_demo_key(engine)
     app = create_app(settings, engine, prepared=True)
+    if store_dir is not None:
+        # Load the store before listening, so a bad policy.yaml or fixture is one clear line.
+        try:
+            app.state.store = start_store(settings, engine, store_dir)
+        except (FixtureError, PolicyError) as exc:
+            typer.secho(f"error: {exc}", err=True, fg="red")
+            raise typer.Exit(2) from exc
     typer.secho(f"Threadline listening on http://{host}:{port} (docs at /docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 

@@ -6,7 +6,7 @@ graphql-core and runs it over the store; the HTTP layer (`server.py`) only adds 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -23,11 +23,11 @@ from graphql import (
     validate,
 )
 
-from tools.sandbox.fixtures import Json, to_decimal
 from tools.sandbox.order_parts import refund_view, return_view
 from tools.sandbox.order_view import order_view
 from tools.sandbox.search import filter_customers, filter_orders
 from tools.sandbox.store import SandboxStore, UserErr
+from tools.sandbox.values import Json, to_decimal
 from tools.sandbox.views import connection, customer_view, gid_id, product_view
 
 
@@ -36,6 +36,16 @@ def sandbox_schema() -> GraphQLSchema:
     """The SDL schema shipped next to this module, built once per process."""
     sdl = resources.files("tools.sandbox").joinpath("schema.graphql").read_text(encoding="utf-8")
     return build_schema(sdl)
+
+
+@lru_cache(maxsize=256)
+def _prepared(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """Parsed and validated once per query text: clients send the same few queries again."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, (error,)
+    return document, tuple(validate(sandbox_schema(), document))
 
 
 def _errors(errors: list[UserErr], with_code: bool = False) -> list[Json]:
@@ -83,11 +93,8 @@ class SandboxGraphQL:
 
     def prepare(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
         """Parse and validate; syntax and validation errors come back as GraphQL errors."""
-        try:
-            document = parse(query)
-        except GraphQLError as error:
-            return None, [error]
-        return document, list(validate(self.schema, document))
+        document, errors = _prepared(query)
+        return document, list(errors)
 
     def execute(
         self, document: DocumentNode, variables: Json | None, operation_name: str | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tools.sandbox.fixtures import Json, to_decimal
+from tools.sandbox.values import Json, to_decimal
 
 _PAID_STATUSES = {"paid", "partially_refunded", "refunded", "partially_paid"}
 

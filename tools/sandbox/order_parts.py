@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tools.sandbox import ledger
-from tools.sandbox.fixtures import Json, iso_utc, to_decimal
+from tools.sandbox.values import Json, iso_utc, to_decimal
 from tools.sandbox.views import connection, gid, line_view, listing, money_bag
 
 if TYPE_CHECKING:

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tools.sandbox import ledger
-from tools.sandbox.fixtures import Json, iso_utc, split_tags, to_decimal
 from tools.sandbox.order_parts import (
     fulfillment_view,
     refund_view,
@@ -14,6 +13,7 @@ from tools.sandbox.order_parts import (
     suggested_refund_view,
     transaction_view,
 )
+from tools.sandbox.values import Json, iso_utc, split_tags, to_decimal
 from tools.sandbox.views import (
     address_view,
     connection,
@@ -43,7 +43,7 @@ def order_view(store: SandboxStore, order: Json) -> Json:
     embedded = order.get("customer") or {}
     # an export may hold orders of customers missing from customers.json: use the order's copy
     customer = store.customers.get(str(embedded.get("id"))) or (
-        embedded if "id" in embedded else None
+        embedded if embedded.get("id") is not None else None
     )
     shipping_line = (order.get("shipping_lines") or [None])[0]
     outstanding = Decimal(0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tools.sandbox import ledger
-from tools.sandbox.fixtures import Json, money_str
+from tools.sandbox.values import Json, money_str
 
 
 @dataclass

@@ -11,7 +11,7 @@ import re
 import shlex
 from collections.abc import Iterable
 
-from tools.sandbox.fixtures import Json, parse_time
+from tools.sandbox.values import Json, parse_time
 
 
 def _digits(value: object) -> str:

@@ -17,8 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from tools.sandbox import ledger
-from tools.sandbox.fixtures import Json, SandboxData, money_str, to_decimal
+from tools.sandbox.fixtures import FixtureError, SandboxData, complete_fixtures, shop_currency
 from tools.sandbox.refunds import RefundQuote, build_refund, quote_refund
+from tools.sandbox.values import Json, money_str, to_decimal
 
 FULFILLMENT_LINE_FACTOR = 1000
 """A fulfillment line item's id is `fulfillment_id * 1000 + position` (REST has no such id)."""
@@ -60,13 +61,26 @@ class SandboxStore:
             )
 
     def load_state(self, path: Path) -> None:
-        """Replace the state with a snapshot written by `save_state`."""
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        """Replace the state with a snapshot written by `save_state`, checked like fixtures."""
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FixtureError(f"{path}: cannot read JSON: {exc}") from exc
+        collections = ("customers", "orders", "products")
+        if not isinstance(payload, dict) or not all(
+            isinstance(payload.get(key), list) for key in collections
+        ):
+            raise FixtureError(f"{path}: expected a state snapshot {{{', '.join(collections)}}}")
+        records = complete_fixtures(
+            payload,
+            dict.fromkeys(collections, str(path)),
+            shop_currency(self._initial.shop, str(path)),
+        )
         self.reset(
             SandboxData(
-                payload["customers"],
-                payload["orders"],
-                payload["products"],
+                records["customers"],
+                records["orders"],
+                records["products"],
                 self._initial.today,
                 self._initial.shop,
             )

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tools.sandbox import ledger
-from tools.sandbox.fixtures import Json, iso_utc, money_str, split_tags, to_decimal
+from tools.sandbox.values import Json, iso_utc, money_str, split_tags, to_decimal
 
 if TYPE_CHECKING:
     from tools.sandbox.store import SandboxStore
@@ -211,7 +211,10 @@ def customer_view(store: SandboxStore, customer: Json) -> Json:
             "amount": money_str(to_decimal(customer.get("total_spent"))),
             "currencyCode": customer.get("currency") or currency,
         },
-        "defaultAddress": address_view(customer.get("default_address"), customer["id"]),
+        "defaultAddress": address_view(
+            customer.get("default_address"),
+            (customer.get("default_address") or {}).get("id", customer["id"]),
+        ),
         "addresses": listing([a for a in addresses if a]),
         "orders": orders,
     }
