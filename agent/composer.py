@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from tools.policy import StorePolicy
@@ -56,6 +57,51 @@ SHIPMENT_WORDS = {
     "failure": "ran into a delivery problem with the carrier",
     "ready_for_pickup": "is ready for pickup",
 }
+
+
+class Situation(StrEnum):
+    """What a turn's reply is about: each has exactly one template (`TemplateComposer`)."""
+
+    ANSWER = "answer"
+    UNANSWERABLE = "unanswerable"
+    CLARIFY = "clarify"
+    GREETING = "greeting"
+    OUT_OF_SCOPE = "out_of_scope"
+    INJECTION = "injection"
+    ASK_ORDER_NUMBER = "ask_order_number"
+    ANSWER_THEN_ASK_ORDER = "answer_then_ask_order"
+    NO_ORDERS_FOUND = "no_orders_found"
+    ASK_WHICH_ORDER = "ask_which_order"
+    ASK_VERIFICATION = "ask_verification"
+    ORDER_NOT_VERIFIED = "order_not_verified"
+    ASK_ADDRESS = "ask_address"
+    ASK_WHICH_ITEM = "ask_which_item"
+    TRACK_ORDER = "track_order"
+    ORDER_DETAILS = "order_details"
+    REFUND_STATUS = "refund_status"
+    ALREADY_CANCELLED = "already_cancelled"
+    CANCEL_NOT_ALLOWED = "cancel_not_allowed"
+    RETURN_NOT_ALLOWED = "return_not_allowed"
+    NOTHING_TO_REFUND = "nothing_to_refund"
+    CONFIRM_CANCEL_ORDER = "confirm_cancel_order"
+    CONFIRM_CREATE_RETURN = "confirm_create_return"
+    CONFIRM_REFUND = "confirm_refund"
+    CANCEL_ORDER_DONE = "cancel_order_done"
+    CREATE_RETURN_DONE = "create_return_done"
+    REFUND_DONE = "refund_done"
+    ADDRESS_DONE = "address_done"
+    ACTION_REFUSED = "action_refused"
+    COMPLAINT = "complaint"
+    NOTHING_PENDING = "nothing_pending"
+    DECLINED = "declined"
+    ESCALATED = "escalated"
+    ALREADY_ESCALATED = "already_escalated"
+
+
+NO_EXTRA_ANSWERS = frozenset(
+    {Situation.ANSWER, Situation.ESCALATED, Situation.ALREADY_ESCALATED, Situation.INJECTION}
+)
+"""Replies that never carry the message's other questions' answers."""
 
 
 @dataclass
@@ -186,13 +232,59 @@ class TemplateComposer:
         self.encoder = encoder
 
     def compose(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        situation = state.get("situation") or "clarify"
-        handler = getattr(self, f"_{situation}", None)
-        draft: Draft = handler(state, policy) if handler else self._clarify(state, policy)
+        situation = Situation(state.get("situation") or Situation.CLARIFY)  # unknown: ValueError
+        draft = self.templates()[situation](state, policy)
+        if situation not in NO_EXTRA_ANSWERS:
+            extra = self._answers(state, skip={s["id"] for s in draft.sources})
+            if extra.text:
+                draft = Draft(f"{draft.text} {extra.text}", draft.sources + extra.sources)
         prefix = self._continuation(state)
-        if prefix and situation not in ("greeting", "out_of_scope", "injection"):
+        if prefix and situation not in (
+            Situation.GREETING,
+            Situation.OUT_OF_SCOPE,
+            Situation.INJECTION,
+        ):
             draft.text = f"{prefix} {draft.text}"
         return draft
+
+    def templates(self) -> dict[Situation, Callable[[dict[str, Any], StorePolicy], Draft]]:
+        """The template of every situation (a test checks none is missing)."""
+        return {
+            Situation.ANSWER: self._answer,
+            Situation.UNANSWERABLE: self._unanswerable,
+            Situation.CLARIFY: self._clarify,
+            Situation.GREETING: self._greeting,
+            Situation.OUT_OF_SCOPE: self._out_of_scope,
+            Situation.INJECTION: self._injection,
+            Situation.ASK_ORDER_NUMBER: self._ask_order_number,
+            Situation.ANSWER_THEN_ASK_ORDER: self._answer_then_ask_order,
+            Situation.NO_ORDERS_FOUND: self._no_orders_found,
+            Situation.ASK_WHICH_ORDER: self._ask_which_order,
+            Situation.ASK_VERIFICATION: self._ask_verification,
+            Situation.ORDER_NOT_VERIFIED: self._order_not_verified,
+            Situation.ASK_ADDRESS: self._ask_address,
+            Situation.ASK_WHICH_ITEM: self._ask_which_item,
+            Situation.TRACK_ORDER: self._track_order,
+            Situation.ORDER_DETAILS: self._order_details,
+            Situation.REFUND_STATUS: self._refund_status,
+            Situation.ALREADY_CANCELLED: self._refusal,
+            Situation.CANCEL_NOT_ALLOWED: self._refusal,
+            Situation.RETURN_NOT_ALLOWED: self._refusal,
+            Situation.NOTHING_TO_REFUND: self._refusal,
+            Situation.CONFIRM_CANCEL_ORDER: self._confirm_cancel_order,
+            Situation.CONFIRM_CREATE_RETURN: self._confirm_create_return,
+            Situation.CONFIRM_REFUND: self._confirm_refund,
+            Situation.CANCEL_ORDER_DONE: self._cancel_order_done,
+            Situation.CREATE_RETURN_DONE: self._create_return_done,
+            Situation.REFUND_DONE: self._refund_done,
+            Situation.ADDRESS_DONE: self._address_done,
+            Situation.ACTION_REFUSED: self._refusal,
+            Situation.COMPLAINT: self._complaint,
+            Situation.NOTHING_PENDING: self._nothing_pending,
+            Situation.DECLINED: self._declined,
+            Situation.ESCALATED: self._escalated,
+            Situation.ALREADY_ESCALATED: self._already_escalated,
+        }
 
     # --- context across channels ------------------------------------------------------------
     def _continuation(self, state: dict[str, Any]) -> str:
@@ -207,21 +299,69 @@ class TemplateComposer:
 
     # --- knowledge ---------------------------------------------------------------------------
     def _answer(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        passages = state.get("passages") or []
-        best = passages[0]
-        used = [best]
-        query = state["message"]["text"]
-        text = condense(best["text"], query, self.encoder)
-        question_marks = state["message"]["text"].count("?")
-        if (
-            question_marks > 1
-            and len(passages) > 1
-            and passages[1]["id"].split("#")[0] != best["id"].split("#")[0]
-        ):
-            used.append(passages[1])
-            text += " " + condense(passages[1]["text"], query, self.encoder, limit=2)
-        sources = [source_of(p) for p in used]
-        return Draft(f"{text} Is there anything else I can help with?", sources)
+        answers = [a for a in state.get("answers") or [] if a.get("passages")]
+        if not answers:  # an older state: one search over the whole message
+            passages = state.get("passages") or []
+            answers = [
+                {"question": state["message"]["text"], "answerable": True, "passages": passages}
+            ]
+        draft = self._answers(state, skip=set(), answers=answers)
+        return Draft(f"{draft.text} Is there anything else I can help with?", draft.sources)
+
+    def _answers(
+        self,
+        state: dict[str, Any],
+        *,
+        skip: set[str],
+        answers: list[dict[str, Any]] | None = None,
+    ) -> Draft:
+        """One grounded answer per question, each from its own passage, in the message's order.
+
+        A passage already quoted is not quoted twice; a question with no confident passage is
+        said to be open rather than guessed at. Order facts sharpen an answer where they apply
+        (the return window of the order under discussion).
+        """
+        if answers is None:
+            answers = list(state.get("answers") or [])
+        texts: list[str] = []
+        sources: list[dict[str, Any]] = []
+        used = set(skip)
+        unsure: list[str] = []
+        several = len(answers) > 1
+        for answer in answers:
+            passages = answer.get("passages") or []
+            if not answer.get("answerable") or not passages:
+                unsure.append(str(answer.get("question", "")))
+                continue
+            best = passages[0]
+            if best["id"] in used:
+                continue
+            used.add(best["id"])
+            limit = 2 if several else 3
+            texts.append(condense(best["text"], answer["question"], self.encoder, limit=limit))
+            sources.append(source_of(best))
+            if answer.get("topic") in ("return_item", "exchange_item"):
+                texts.append(self._order_window(state))
+        if unsure and texts:
+            asked = "; ".join(f'"{q.strip()[:80]}"' for q in unsure if q.strip())
+            texts.append(
+                f"I don't have a reliable answer to {asked}, so I won't guess; a person on our "
+                "team can help with that part."
+            )
+        return Draft(" ".join(t for t in texts if t), sources)
+
+    @staticmethod
+    def _order_window(state: dict[str, Any]) -> str:
+        order = state.get("order") or {}
+        deadlines = sorted(
+            str(e.get("return_deadline") or e.get("deadline"))
+            for e in state.get("eligibility") or []
+            if (e.get("return_deadline") or e.get("deadline"))
+            and int(e.get("returnable_quantity", 0)) > 0
+        )
+        if not order or not deadlines:
+            return ""
+        return f"For order {order['name']}, the return window ends on {_date(deadlines[-1])}."
 
     def _unanswerable(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft(
@@ -321,42 +461,13 @@ class TemplateComposer:
     def _refund_status(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft(refund_status_text(state["order"]))
 
-    def _already_cancelled(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        return Draft(order_status_text(state["order"]))
-
-    def _cancel_not_allowed(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        order = state["order"]
-        days = policy.returns.window_days
-        return Draft(
-            f"Order {order['name']} has already shipped, so it can't be cancelled any more. "
-            f"Once it arrives you can return it within {days} days of delivery; just message us "
-            "and I'll start the return for you. " + order_status_text(order)
-        )
-
-    def _return_not_allowed(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        blocked = state.get("blocked") or state.get("eligibility") or []
-        reasons = {b.get("reason") for b in blocked}
-        order = state["order"]["name"]
-        if "final_sale" in reasons:
-            why = "it's a final-sale item, and final-sale items can't be returned"
-        elif "outside_return_window" in reasons:
-            why = (
-                f"it's past our {policy.returns.window_days}-day return window, which counts "
-                "from delivery"
-            )
-        elif "not_fulfilled" in reasons:
-            why = "it hasn't been delivered yet"
-        elif "already_returned" in reasons:
-            why = "a return is already open for it"
-        else:
-            why = "nothing on it can be returned"
-        return Draft(
-            f"I can't start a return for order {order} because {why}. If the item is faulty, "
-            "tell me what's wrong and I'll see what we can do under our warranty."
-        )
-
-    def _nothing_to_refund(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        return Draft(f"Everything on order {state['order']['name']} has already been refunded.")
+    def _refusal(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        """Why not, from the order's own facts, and what can still be done (`agent.refusals`)."""
+        refusal = state.get("refusal") or {}
+        if refusal.get("text"):
+            return Draft(str(refusal["text"]), list(refusal.get("sources") or []))
+        result = state.get("tool_result") or {}
+        return Draft(f"I couldn't do that: {result.get('detail', 'the store did not allow it.')}")
 
     # --- proposals and results ---------------------------------------------------------------
     def _confirm(self, state: dict[str, Any], lead: str) -> Draft:
@@ -409,9 +520,6 @@ class TemplateComposer:
     def _address_done(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft(state["tool_result"]["detail"])
 
-    def _action_refused(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        return Draft(f"I couldn't do that: {state['tool_result']['detail']}")
-
     def _complaint(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         return Draft(
             "I'm sorry this hasn't gone well. Tell me what happened (and the order number if "
@@ -441,7 +549,11 @@ class TemplateComposer:
                 "call or text 988 to reach the Suicide & Crisis Lifeline. " + text
             )
         elif escalation.get("code") == "refund_above_limit":
-            text = "Refunds of this size are reviewed by a person on our team. " + text
+            refusal = state.get("refusal") or {}
+            why = (
+                refusal.get("text") or "Refunds of this size are reviewed by a person on our team."
+            )
+            text = f"{why} {text}"
         return Draft(text)
 
     def _already_escalated(self, state: dict[str, Any], policy: StorePolicy) -> Draft:

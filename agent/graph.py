@@ -1,8 +1,8 @@
 """The resolution graph: the only module that wires nodes and edges (DESIGN.md §1).
 
-identify → understand → route → (retrieve | act | ask) → compose → format → gate
-→ (escalate) → record. `builder` is exported uncompiled so tests can compile it with any
-checkpointer; `compile_graph` is what the service uses.
+identify → understand → route → (retrieve | act [→ retrieve] | ask) → compose → format → gate
+→ (escalate) → record. After an order step, retrieve answers the questions that came with it.
+`builder` is exported uncompiled so tests can compile it with any checkpointer.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from agent.context import Context
-from agent.nodes.act import act_on_order
+from agent.nodes.act import act_on_order, next_after_act
 from agent.nodes.compose import compose_reply, format_for_channel, gate_reply, next_after_gate
 from agent.nodes.escalate import escalate_case
 from agent.nodes.identify import identify_customer
@@ -55,7 +55,9 @@ def build() -> StateGraph[AgentState, Context, AgentInput, AgentState]:
         {"retrieve": "retrieve", "act": "act", "ask": "ask", "compose": "compose"},
     )
     graph.add_edge("retrieve", "compose")
-    graph.add_edge("act", "compose")
+    graph.add_conditional_edges(
+        "act", next_after_act, {"retrieve": "retrieve", "compose": "compose"}
+    )
     graph.add_edge("ask", "compose")
     graph.add_edge("compose", "format")
     graph.add_edge("format", "gate")

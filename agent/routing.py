@@ -67,6 +67,42 @@ CONTINUATION_INTENTS = frozenset(
 """Intents a bare follow-up ("it's #1042", an address) tends to be classified as."""
 
 
+ORDER_READ_INTENTS = frozenset({"track_order", "order_details", "refund_status"})
+"""Questions about one's own order: answered by looking the order up, not from knowledge."""
+SAFETY_TOPICS = frozenset(FLAG_TOPICS.values())
+PERSONAL_CASES = frozenset({"customer_request", "frustration"})
+"""Escalations where the customer wants a person: everything they write goes to that person."""
+
+
+def is_order_ask(ask: Mapping[str, Any]) -> bool:
+    """A request or report about an order, or a question about one's own order's status."""
+    intent = str(ask.get("intent", ""))
+    if ask.get("act") in ("request", "report"):
+        return intent in ORDER_INTENTS
+    return ask.get("act") == "question" and intent in ORDER_READ_INTENTS
+
+
+def is_knowledge_ask(ask: Mapping[str, Any]) -> bool:
+    """A question the store's knowledge may answer (including one about how an action works)."""
+    if is_order_ask(ask) or ask.get("act") in ("yes_no", "small_talk"):
+        return False
+    intent = str(ask.get("intent", ""))
+    return intent in KNOWLEDGE_INTENTS or intent == "out_of_scope" or bool(ask.get("topic_intent"))
+
+
+def _asks(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return list((state.get("understanding") or {}).get("asks") or [])
+
+
+def knowledge_questions(state: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The message's questions for the knowledge store, each to be answered on its own."""
+    return tuple(
+        {"text": a["text"], "intent": a.get("intent"), "topic": a.get("topic_intent")}
+        for a in _asks(state)
+        if is_knowledge_ask(a)
+    )
+
+
 @dataclass(frozen=True)
 class Decision:
     route: str
@@ -76,9 +112,14 @@ class Decision:
     escalation: dict[str, Any] | None = None
     intent: str = ""
     """The intent acted on (the open issue's when this message only supplies what was asked)."""
+    questions: tuple[dict[str, Any], ...] = ()
+    """Knowledge questions of the message to answer besides (or as) the main route."""
+    case: str = ""
+    """With a person's case open: `join` (this message belongs to it) or `separate` (its own
+    matter, handled by the agent in its own conversation); empty otherwise."""
 
 
-def effective_intent(state: dict[str, Any]) -> tuple[str, bool]:
+def effective_intent(state: Mapping[str, Any]) -> tuple[str, bool]:
     """The intent to act on and whether confidence is low, after follow-up continuation.
 
     "It's #1042, maya@example.com" answers the question the agent asked about the open issue; it
@@ -92,6 +133,10 @@ def effective_intent(state: dict[str, Any]) -> tuple[str, bool]:
     supplies = any(entities.get(key) for key in ("order_names", "emails", "phones", "address"))
     if issue and supplies and (low or intent in CONTINUATION_INTENTS) and issue["intent"] != intent:
         return str(issue["intent"]), False
+    if intent not in ("confirm", "deny"):
+        chosen = _intent_from_asks(state, intent, low)
+        if chosen is not None:
+            intent, low = chosen
     if low and intent in ORDER_INTENTS and entities.get("order_names"):
         # Unsure between order requests, but about a named order: looking it up is harmless
         # and anything irreversible is still proposed and confirmed first.
@@ -101,6 +146,37 @@ def effective_intent(state: dict[str, Any]) -> tuple[str, bool]:
         # "when will it arrive" while an order is under discussion asks about that order.
         return "track_order", False
     return intent, low
+
+
+def _intent_from_asks(state: Mapping[str, Any], intent: str, low: bool) -> tuple[str, bool] | None:
+    """The main intent when the message's asks say more than its overall classification.
+
+    An order request or report (or a question about one's own order) leads; a message whose
+    asks are all questions is answered from knowledge even when it names an action ("can I send
+    it back? how long would I have?"), unless it names an order, where the order's own facts
+    answer it (and anything irreversible is still only proposed).
+    """
+    asks = _asks(state)
+    if not asks:
+        return None
+    entities = (state.get("understanding") or {}).get("entities") or {}
+    orders = [a for a in asks if is_order_ask(a)]
+    if orders:
+        first = orders[0]
+        return str(first["intent"]), bool(first.get("low_confidence")) and low
+    questions = [a for a in asks if is_knowledge_ask(a)]
+    if not questions:
+        return None
+    topics = [q for q in questions if q.get("topic_intent")]
+    if topics and entities.get("order_names"):
+        return str(topics[0]["topic_intent"]), False
+    if intent in ORDER_INTENTS or intent in ("greeting", "out_of_scope") or low:
+        best = max(questions, key=lambda q: float(q.get("confidence", 0.0)))
+        in_scope = [q for q in questions if q.get("intent") != "out_of_scope"]
+        if in_scope:
+            best = max(in_scope, key=lambda q: float(q.get("confidence", 0.0)))
+        return str(best["intent"]), bool(best.get("low_confidence")) and low
+    return None
 
 
 def pending_lapsed(pending: Mapping[str, object] | None, sent_at: str) -> bool:
@@ -127,9 +203,47 @@ def decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
     """The next step for this turn, by the rules in order of precedence."""
     decision = _decide(state, policy)
     intent, _ = effective_intent(state)
+    questions = knowledge_questions(state)
+    if decision.situation in ("already_escalated", "escalated", "injection"):
+        questions = ()
     return Decision(
-        decision.route, decision.reason, decision.situation, decision.escalation, intent
+        decision.route,
+        decision.reason,
+        decision.situation,
+        decision.escalation,
+        intent,
+        questions,
+        decision.case,
     )
+
+
+def case_scope(state: Mapping[str, Any]) -> str:
+    """With a person's case open: does this message belong to it (`join`) or not (`separate`)?
+
+    A person's case holds only its own matter: the escalated order or topic. A new request about
+    another order, or a question the knowledge store can answer, is the agent's again. After a
+    safety-topic escalation, or when the customer asked for a person, everything joins the case.
+    """
+    matter = dict(state.get("escalation_matter") or {})
+    code = str(matter.get("code", ""))
+    if code in SAFETY_TOPICS or code in PERSONAL_CASES or not matter:
+        return "join"
+    understanding = state.get("understanding") or {}
+    if understanding.get("flags"):
+        return "join"
+    intent, low = effective_intent(state)
+    named = [str(n) for n in (understanding.get("entities") or {}).get("order_names") or []]
+    order = matter.get("order")
+    if named:
+        return "join" if order in named or low else "separate"
+    if intent in ORDER_INTENTS:
+        # No order named: a different kind of request is about another order the agent can
+        # look up; the same kind is taken to be the escalated matter.
+        same = intent == matter.get("intent") or intent in ("refund_status", "track_order")
+        return "join" if same or low or not order else "separate"
+    if intent in KNOWLEDGE_INTENTS and not low and knowledge_questions(state):
+        return "separate"
+    return "join"
 
 
 def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
@@ -139,7 +253,18 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
     pending = state.get("pending_action")
 
     if state.get("escalated"):
-        return Decision("respond", "case already with a human", "already_escalated")
+        if case_scope(state) == "join":
+            return Decision(
+                "respond", "case already with a human", "already_escalated", case="join"
+            )
+        separate = _decide({**state, "escalated": False}, policy)
+        return Decision(
+            separate.route,
+            f"{separate.reason} (apart from the case a person has)",
+            separate.situation,
+            separate.escalation,
+            case="separate",
+        )
     if "prompt_injection" in flags:
         return Decision("respond", "instructions embedded in the message are ignored", "injection")
     for flag, topic in FLAG_TOPICS.items():
@@ -158,7 +283,7 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
             return Decision("act", "explicit yes to the pending action", "execute_pending")
         if understanding.get("is_denial"):
             return Decision("respond", "the customer declined the pending action", "declined")
-    if low_confidence and intent in KNOWLEDGE_INTENTS:
+    if low_confidence and (intent in KNOWLEDGE_INTENTS or intent == "out_of_scope"):
         # Unsure which policy topic, but a policy topic: the retrieval threshold decides whether
         # there is an answer (a miss counts as not understood, like a clarifying question).
         return Decision("retrieve", f"unsure {intent}: answer only from a strong passage", "answer")
@@ -174,11 +299,14 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
             f"No resolution after {policy.escalation.max_ai_turns} AI turns.",
         )
     if intent == "greeting":
+        if knowledge_questions(state):
+            return Decision("retrieve", "a greeting with a question", "answer")
         return Decision("respond", "greeting or thanks", "greeting")
     if intent in ("confirm", "deny"):
         return Decision("respond", "a yes or no with nothing pending", "nothing_pending")
     if intent == "out_of_scope":
-        return Decision("respond", "outside what the store's support covers", "out_of_scope")
+        # Out of scope only when the knowledge store has nothing on it either.
+        return Decision("retrieve", "classed out of scope: the knowledge store decides", "answer")
     if intent == "complaint":
         entities = understanding.get("entities") or {}
         if entities.get("order_names"):

@@ -43,6 +43,7 @@ SESSION_FIELDS = (
     "unresolved_turns",
     "orders_seen",
     "shop_checked",
+    "escalation_matter",
 )
 
 
@@ -189,7 +190,7 @@ class Resolver:
             trace_row = Trace(
                 id=response.trace_id,
                 customer_id=survivor,
-                conversation_id=inbound.conversation_id,
+                conversation_id=response.conversation_id,
                 message_id=inbound.id,
                 data=trace,
             )
@@ -240,8 +241,9 @@ class Resolver:
             with Session(self.services.engine, expire_on_commit=False) as session:
                 row = session.get(Escalation, state["escalation_id"])
                 escalation = dict(row.packet) if row else None
+        message = state.get("message") or {}
         body = {
-            "conversation_id": inbound.conversation_id,
+            "conversation_id": message.get("conversation_id") or inbound.conversation_id,
             "customer_id": customer_id,
             "outcome": state.get("outcome") or "escalated",
             "reply": state.get("reply") or None,

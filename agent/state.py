@@ -73,6 +73,9 @@ class AgentState(TypedDict, total=False):
     """Proven identifiers already looked up in the shop without finding one record."""
     orders_seen: dict[str, dict[str, Any]]
     """Order summaries looked at for this customer (by name), for the escalation packet."""
+    escalation_matter: dict[str, Any] | None
+    """What the person's case is about (reason code, order, intent), so unrelated requests stay
+    with the agent."""
 
     # --- turn: reset by every message ------------------------------------------------------
     message: InboundMessage
@@ -83,6 +86,14 @@ class AgentState(TypedDict, total=False):
     """Earlier messages on every channel (oldest first), for context and escalation."""
     continued_from: dict[str, Any] | None
     """The other channel's open issue or pending action this message continues, if any."""
+    escalated_case_id: str | None
+    """The customer's conversation a person has (escalated), if any."""
+    case: str
+    """With a person's case open: `join` (this message is about it) or `separate`."""
+    questions: list[dict[str, Any]]
+    """The message's knowledge questions (text, intent, topic), each answered on its own."""
+    answers: list[dict[str, Any]]
+    """Per question: the passages found and whether the best one answers it."""
     understanding: dict[str, Any]
     """Intent with confidence and top scores, entities, frustration, safety flags."""
     intent: str
@@ -117,6 +128,8 @@ class AgentState(TypedDict, total=False):
     """The autonomy stage's decision: stage, outcome, review (hold | sample | None)."""
     tool_result: dict[str, Any] | None
     """The last write's result, for the composer."""
+    refusal: dict[str, Any] | None
+    """Why an action was refused and what can still be done, from the order's own facts."""
     blocked: list[dict[str, Any]]
     """Lines that cannot be returned, with reasons."""
     eligibility: list[dict[str, Any]]
@@ -130,6 +143,10 @@ TURN_DEFAULTS: dict[str, Any] = {
     "identity": {},
     "history": [],
     "continued_from": None,
+    "escalated_case_id": None,
+    "case": "",
+    "questions": [],
+    "answers": [],
     "understanding": {},
     "intent": "",
     "route": "",
@@ -147,6 +164,7 @@ TURN_DEFAULTS: dict[str, Any] = {
     "outcome": "",
     "gate": {},
     "tool_result": None,
+    "refusal": None,
     "blocked": [],
     "eligibility": [],
     "review_id": None,

@@ -211,3 +211,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 def as_utc(moment: datetime) -> datetime:
     """Everything is stored in UTC; SQLite hands back naive datetimes, which are UTC."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def move_message(
+    session: Session, message_id: str, conversation_id: str | None = None
+) -> Conversation:
+    """Move one message to another of its customer's conversations (a new one when None).
+
+    Used when a message turns out to belong elsewhere: a new matter written into a case that a
+    person has, or a follow-up to that case written into another conversation.
+    """
+    message = session.get(Message, message_id)
+    if message is None:
+        raise ValueError(f"no message {message_id}")
+    target = session.get(Conversation, conversation_id) if conversation_id else None
+    if target is None:
+        target = Conversation(customer_id=message.customer_id, channels=[])
+        session.add(target)
+    if message.channel not in target.channels:
+        target.channels = [*target.channels, Channel(message.channel).value]
+    target.updated_at = utcnow()
+    message.conversation_id = target.id
+    session.flush()
+    return target

@@ -8,13 +8,13 @@ idempotency key derived from the proposal, so a repeated yes never acts twice.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from langgraph.runtime import Runtime
 from sqlmodel import Session
 
 from agent.addresses import parse_address
-from agent.context import Context
+from agent.context import Context, OrderTools
 from agent.nodes.retrieve import passage_state
 from agent.orders import (
     candidates,
@@ -23,10 +23,12 @@ from agent.orders import (
     mentioned_lines,
 )
 from agent.proof import customer_identity, prove_by_order
+from agent.refusals import explain_refusal
 from agent.state import AgentState
 from agent.trace import traced
 from tools.inputs import RefundItem, ReturnItem
-from tools.results import Status, ToolResult
+from tools.results import Reason, Status, ToolResult
+from tools.rules import REFUSAL_SENTENCES
 
 PROPOSALS = ("cancel_order", "create_return", "refund")
 
@@ -48,7 +50,8 @@ class _Turn:
         self.state = state
         self.runtime = runtime
         self.services = runtime.context.services
-        self.tools = self.services.tools
+        self.connected = self.services.tools is not None
+        self.tools = cast(OrderTools, self.services.tools)
         self.understanding = state.get("understanding") or {}
         self.entities = self.understanding.get("entities") or {}
         self.intent = state.get("intent") or self.understanding.get("intent", "")
@@ -70,6 +73,56 @@ class _Turn:
         self.update["situation"] = name
         self.update.update(extra)
         return self.update
+
+    def refuse(
+        self,
+        situation: str,
+        reason: str,
+        tool: str,
+        *,
+        lines: list[dict[str, Any]] | None = None,
+        facts: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A refusal explained from the order's own facts and what can still be done."""
+        self.explain(reason, tool, lines=lines, facts=facts)
+        return self.situation(situation, **extra)
+
+    def explain(
+        self,
+        reason: str,
+        tool: str,
+        *,
+        lines: list[dict[str, Any]] | None = None,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
+        order = self.update.get("order") or self.state.get("order")
+        explanation = explain_refusal(
+            reason,
+            order=order,
+            policy=self.services.policy,
+            tool=tool,
+            lines=lines,
+            facts=facts,
+            knowledge=self.lookup,
+            today=self.services.today(),
+        )
+        self.update["refusal"] = {
+            "reason": reason,
+            "text": explanation.text,
+            "next_step": explanation.next_step,
+            "sources": explanation.sources,
+        }
+
+    def lookup(self, query: str) -> dict[str, Any] | None:
+        """The store's best passage for `query`, when it is a confident one."""
+        knowledge = self.services.knowledge
+        if knowledge is None:
+            return None
+        result = knowledge.search(query, k=1)
+        if not result.answerable or not result.passages:
+            return None
+        return passage_state(result.passages[0])
 
     def escalate(self, code: str, message: str, priority: str = "normal") -> dict[str, Any]:
         self.update["escalation"] = {"code": code, "message": message, "priority": priority}
@@ -114,11 +167,18 @@ class _Turn:
 @traced("act")
 def act_on_order(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
     turn = _Turn(state, runtime)
-    if turn.tools is None:
+    if not turn.connected:
         return turn.escalate("tool_failure", "No shop is connected to look up orders.", "high")
     if state.get("situation") == "execute_pending":
         return _execute_pending(turn)
     return _handle_order_request(turn)
+
+
+def next_after_act(state: AgentState) -> str:
+    """retrieve when the message also asked questions for the knowledge store, else compose."""
+    if state.get("questions") and not state.get("escalation"):
+        return "retrieve"
+    return "compose"
 
 
 def _execute_pending(turn: _Turn) -> dict[str, Any]:
@@ -161,8 +221,15 @@ def _execute_pending(turn: _Turn) -> dict[str, Any]:
         return turn.failure(result)
     if result.status is Status.REFUSED:
         if result.reason == "above_auto_approve_limit":
+            turn.explain(str(result.reason), result.tool, facts=result.data)
             return turn.escalate("refund_above_limit", "The refund is above the automatic limit.")
-        return turn.situation("action_refused", tool_result=result.to_dict())
+        return turn.refuse(
+            "action_refused",
+            str(result.reason),
+            result.tool,
+            facts=result.data,
+            tool_result=result.to_dict(),
+        )
     if order_data := result.data.get("order"):
         turn.remember_order(order_data)
     turn.update["open_issue"] = None
@@ -294,7 +361,7 @@ def _for_intent(
         return turn.situation(intent if intent != "complaint" else "order_details")
     if intent == "cancel_order":
         if order.get("cancelled_at"):
-            return turn.situation("already_cancelled")
+            return turn.refuse("already_cancelled", "already_cancelled", "cancel_order")
         if not fulfillment_allowed(order, policy.cancellations.allowed_fulfillment_statuses):
             turn.update["actions"].append(
                 {
@@ -305,7 +372,13 @@ def _for_intent(
                     "reason": "fulfillment_status_not_allowed",
                 }
             )
-            return turn.situation("cancel_not_allowed", eligibility=eligibility)
+            return turn.refuse(
+                "cancel_not_allowed",
+                "fulfillment_status_not_allowed",
+                "cancel_order",
+                lines=eligibility,
+                eligibility=eligibility,
+            )
         total = f"{order['currency']} {order['total']}"
         summary = f"cancel order {name} ({describe_lines(order['lines'])}, {total})"
         return turn.propose("cancel_order", {"order": name}, summary)
@@ -338,10 +411,16 @@ def _for_intent(
         if result.status is Status.DONE and result.data.get("order"):
             turn.remember_order(result.data["order"])
             turn.update["open_issue"] = None
-        return turn.situation(
-            "address_done" if result.status is Status.DONE else "action_refused",
-            tool_result=result.to_dict(),
-        )
+        if result.status is Status.REFUSED:
+            return turn.refuse(
+                "action_refused",
+                str(result.reason),
+                result.tool,
+                lines=eligibility,
+                facts=result.data,
+                tool_result=result.to_dict(),
+            )
+        return turn.situation("address_done", tool_result=result.to_dict())
     if intent in ("return_item", "exchange_item"):
         if intent == "exchange_item":
             _attach_passages(turn)
@@ -380,10 +459,10 @@ def _propose_return(
     if named:
         blocked = [e for e in named if int(e.get("returnable_quantity", 0)) == 0]
         if blocked and len(blocked) == len(named):
-            return turn.situation("return_not_allowed", blocked=blocked)
+            return _refuse_return(turn, blocked, eligibility)
         returnable = [e for e in named if int(e.get("returnable_quantity", 0)) > 0]
     if not returnable:
-        return turn.situation("return_not_allowed", blocked=eligibility)
+        return _refuse_return(turn, eligibility, eligibility)
     items = [
         {"line_item_id": e["line_item_id"], "quantity": int(e["returnable_quantity"])}
         for e in returnable
@@ -393,6 +472,42 @@ def _propose_return(
     summary = f"start a return for {describe_lines(lines)} from order {order['name']}"
     return turn.propose(
         "create_return", {"order": order["name"], "items": items, "reason": reason}, summary
+    )
+
+
+RETURN_REASONS = (
+    "final_sale",
+    "outside_return_window",
+    "already_returned",
+    "already_refunded",
+    "order_cancelled",
+    "not_fulfilled",
+)
+"""Why lines can't be returned, most telling first: the reply explains the first that applies."""
+
+
+def _refuse_return(
+    turn: _Turn, blocked: list[dict[str, Any]], eligibility: list[dict[str, Any]]
+) -> dict[str, Any]:
+    reasons = {str(line.get("reason")) for line in blocked}
+    reason = next((r for r in RETURN_REASONS if r in reasons), "not_fulfilled")
+    lines = [line for line in blocked if str(line.get("reason")) == reason]
+    turn.update["actions"].append(
+        {
+            "tool": "create_return",
+            "args": {"order": (turn.update.get("order") or {}).get("name")},
+            "status": "refused",
+            "detail": REFUSAL_SENTENCES[Reason(reason)],
+            "reason": reason,
+        }
+    )
+    return turn.refuse(
+        "return_not_allowed",
+        reason,
+        "create_return",
+        lines=lines,
+        blocked=blocked,
+        eligibility=eligibility,
     )
 
 
@@ -418,7 +533,7 @@ def _propose_refund(
                 "reason": "already_refunded",
             }
         )
-        return turn.situation("nothing_to_refund")
+        return turn.refuse("nothing_to_refund", "already_refunded", "refund")
     items = [
         {"line_item_id": line["id"], "quantity": int(line["refundable_quantity"])}
         for line in chosen
@@ -435,13 +550,20 @@ def _propose_refund(
         return turn.failure(preview)
     if preview.status is Status.REFUSED:
         if preview.reason == "above_auto_approve_limit":
+            turn.explain(str(preview.reason), "refund", facts=preview.data)
             return turn.escalate(
                 "refund_above_limit",
                 f"A refund of {preview.data.get('currency', '')} {preview.data.get('amount')} on "
                 f"order {order['name']} is above the automatic limit of "
                 f"{preview.data.get('limit')}.",
             )
-        return turn.situation("action_refused", tool_result=preview.to_dict())
+        return turn.refuse(
+            "action_refused",
+            str(preview.reason),
+            "refund",
+            facts=preview.data,
+            tool_result=preview.to_dict(),
+        )
     turn.update["actions"] = [a for a in turn.update["actions"] if not a["args"].get("preview")]
     amount = f"{preview.data.get('currency', order['currency'])} {preview.data['amount']}"
     summary = f"refund {amount} for {describe_lines(chosen)} on order {order['name']}"

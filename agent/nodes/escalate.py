@@ -154,4 +154,6 @@ def escalate_case(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
         session.commit()
     services.notifier.notify(packet.id, body)
     runtime.context.trace.note("escalation", {"id": packet.id, "reason": packet.reason.code})
-    return {"escalation_id": packet.id, "escalated": True}
+    order = (state.get("order") or {}).get("name") or state.get("active_order")
+    matter = {"code": packet.reason.code, "order": order, "intent": state.get("intent")}
+    return {"escalation_id": packet.id, "escalated": True, "escalation_matter": matter}

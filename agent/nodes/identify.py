@@ -43,8 +43,15 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
                 "tool_calls", {"tool": "lookup_customer", "status": lookup}
             )
         history = load_history(session, identity["customer_id"], state["message"]["id"])
-        case = session.get(Conversation, state["message"]["conversation_id"])
-        escalated = case is not None and case.status == ConversationStatus.escalated
+        case = session.exec(
+            select(Conversation)
+            .where(
+                Conversation.customer_id == identity["customer_id"],
+                Conversation.status == ConversationStatus.escalated,
+            )
+            .order_by(col(Conversation.updated_at).desc())
+        ).first()
+        escalated = case is not None
     channels_before = sorted({h["channel"] for h in history})
     runtime.context.trace.note(
         "identity",
@@ -60,6 +67,7 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
         "identity": identity,
         "history": history,
         "escalated": escalated,
+        "escalated_case_id": case.id if case is not None else None,
         "continued_from": continued_from(state),
         "shop_checked": shop_checked,
     }

@@ -37,6 +37,17 @@ def as_state(result: Understanding, text: str) -> dict[str, Any]:
         "flags": list(result.flags.names),
         "is_confirmation": bool(result.is_confirmation),
         "is_denial": bool(result.is_denial),
+        "asks": [
+            {
+                "text": ask.text,
+                "act": str(ask.act),
+                "intent": ask.intent,
+                "topic_intent": ask.topic_intent,
+                "confidence": round(float(ask.confidence), 4),
+                "low_confidence": bool(ask.low_confidence),
+            }
+            for ask in result.asks
+        ],
     }
 
 
@@ -60,6 +71,7 @@ def understand_message(state: AgentState, runtime: Runtime[Context]) -> dict[str
             "flags": understanding["flags"],
             "frustration": understanding["frustration"],
             "entity_kinds": sorted(k for k, v in understanding["entities"].items() if v),
+            "asks": understanding["asks"],
         },
     )
     return {"understanding": understanding}

@@ -128,7 +128,7 @@ def test_an_escalated_case_gets_holding_replies() -> None:
         ("cancel_order", "act"),
         ("refund_status", "act"),
         ("greeting", "respond"),
-        ("out_of_scope", "respond"),
+        ("out_of_scope", "retrieve"),  # out of scope only when knowledge has nothing either
     ],
 )
 def test_intents_route_to_their_step(intent: str, route: str) -> None:

@@ -67,4 +67,5 @@ def test_returns_follow_that_stores_window_and_exclusions(tiny: AgentApi) -> Non
     done = tiny.send("email", "Yes", email="ana@tiny.example")
     assert [(a["tool"], a["status"]) for a in done["actions"]] == [("create_return", "done")]
     old = tiny.send("email", "and can I return #T3 too?", email="ana@tiny.example")
-    assert "14-day return window" in old["reply"]["text"] and old["actions"] == []
+    assert "14-day return window" in old["reply"]["text"]
+    assert [(a["tool"], a["status"]) for a in old["actions"]] == [("create_return", "refused")]
