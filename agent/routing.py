@@ -94,6 +94,37 @@ def _asks(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list((state.get("understanding") or {}).get("asks") or [])
 
 
+_ABOUT_OWN = re.compile(
+    r"\b(?:my|our)\s+(?:order|package|parcel|refund|return|delivery|case|complaint)\b|"
+    r"\b(?:it|this|that)\b\s*(?:\?|$)",
+    re.IGNORECASE,
+)
+
+
+_ABOUT_TEAM = re.compile(
+    r"\b(?:when|what time|hours?|open|opening|around|available|weekends?|saturdays?|sundays?|"
+    r"holidays?|phone number|email address|how (?:do|can) i (?:reach|contact|call|email))\b",
+    re.IGNORECASE,
+)
+_WANTS_PERSON = re.compile(
+    r"\b(?:talk|speak|chat)\s+(?:to|with)\b|\b(?:human|real person|someone|representative|"
+    r"manager|supervisor)\b|\bput me through\b|\btransfer me\b",
+    re.IGNORECASE,
+)
+
+
+def is_general_question(state: Mapping[str, Any]) -> bool:
+    """Only questions, none of them about the customer's own order or case."""
+    asks = _asks(state)
+    questions = [a for a in asks if a.get("act") not in ("small_talk",)]
+    if not questions or any(a.get("act") != "question" for a in questions):
+        return False
+    if any(str(a.get("intent")) in ORDER_READ_INTENTS - {"refund_status"} for a in questions):
+        return False
+    text = str((state.get("message") or {}).get("text", ""))
+    return not _ABOUT_OWN.search(text)
+
+
 def knowledge_questions(state: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     """The message's questions for the knowledge store, each to be answered on its own."""
     return tuple(
@@ -148,6 +179,19 @@ def effective_intent(state: Mapping[str, Any]) -> tuple[str, bool]:
     return intent, low
 
 
+REPORT_LEADS_AT = 0.7
+"""A report less sure than this is taken as the story around a message's real ask."""
+
+
+def _lead_rank(ask: Mapping[str, Any]) -> int:
+    """Which order ask leads: a request, a clear report, a question about the order, the rest."""
+    if ask.get("act") == "request":
+        return 0
+    if ask.get("act") == "report" and float(ask.get("confidence", 0.0)) >= REPORT_LEADS_AT:
+        return 1
+    return 2 if ask.get("act") == "question" else 3
+
+
 def _intent_from_asks(state: Mapping[str, Any], intent: str, low: bool) -> tuple[str, bool] | None:
     """The main intent when the message's asks say more than its overall classification.
 
@@ -160,7 +204,7 @@ def _intent_from_asks(state: Mapping[str, Any], intent: str, low: bool) -> tuple
     if not asks:
         return None
     entities = (state.get("understanding") or {}).get("entities") or {}
-    orders = [a for a in asks if is_order_ask(a)]
+    orders = sorted((a for a in asks if is_order_ask(a)), key=_lead_rank)
     if orders:
         first = orders[0]
         return str(first["intent"]), bool(first.get("low_confidence")) and low
@@ -234,6 +278,12 @@ def case_scope(state: Mapping[str, Any]) -> str:
     intent, low = effective_intent(state)
     named = [str(n) for n in (understanding.get("entities") or {}).get("order_names") or []]
     order = matter.get("order")
+    pending = state.get("pending_action") or {}
+    if pending and (understanding.get("is_confirmation") or understanding.get("is_denial")):
+        # A yes or no to something the agent proposed meanwhile, about another order.
+        return "join" if pending.get("args", {}).get("order") == order else "separate"
+    if not named and is_general_question(state):
+        return "separate"
     if named:
         return "join" if order in named or low else "separate"
     if intent in ORDER_INTENTS:
@@ -257,6 +307,15 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
             return Decision(
                 "respond", "case already with a human", "already_escalated", case="join"
             )
+        if is_general_question(state) and not (
+            (state.get("understanding") or {}).get("entities") or {}
+        ).get("order_names"):
+            return Decision(
+                "retrieve",
+                "a general question, apart from the case a person has",
+                "answer",
+                case="separate",
+            )
         separate = _decide({**state, "escalated": False}, policy)
         return Decision(
             separate.route,
@@ -274,7 +333,16 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
                 f"The customer's message raises a {topic.replace('_', ' ')} topic.",
                 TOPIC_PRIORITY.get(topic, "high"),
             )
+    text = str((state.get("message") or {}).get("text", ""))
     if intent == "human_agent" and not low_confidence:
+        if (
+            is_general_question(state)
+            and _ABOUT_TEAM.search(text)
+            and not _WANTS_PERSON.search(text)
+        ):
+            # "When is your team around?" asks about the team; the knowledge store answers it,
+            # and if it can't, a person does.
+            return Decision("retrieve", "a question about reaching the team", "answer")
         return _escalate("customer_request", "The customer asked for a person.")
     if float(understanding.get("frustration", 0.0)) >= FRUSTRATION_LIMIT:
         return _escalate("frustration", "The customer is very frustrated.", "high")

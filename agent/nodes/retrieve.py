@@ -12,6 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.context import Context
+from agent.routing import KNOWLEDGE_INTENTS
 from agent.state import AgentState
 from agent.trace import traced
 
@@ -39,7 +40,23 @@ def _queries(state: AgentState) -> list[dict[str, Any]]:
         return [{"text": text, "intent": intent, "topic": None}]
     if state.get("route") == "retrieve" and not questions:
         return [{"text": text, "intent": state.get("intent"), "topic": None}]
-    return questions
+    return with_context(questions)
+
+
+ELLIPTICAL_WORDS = 7
+"""A question this short leans on the one before it ("and how many days do I get?")."""
+
+
+def with_context(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Short follow-on questions are searched together with the question before them."""
+    searched: list[dict[str, Any]] = []
+    for index, question in enumerate(questions):
+        text = str(question["text"])
+        if index and len(text.split()) <= ELLIPTICAL_WORDS:
+            searched.append({**question, "search": f"{questions[index - 1]['text']} {text}"})
+        else:
+            searched.append(question)
+    return searched
 
 
 @traced("retrieve")
@@ -52,7 +69,8 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
             return {"answers": []}
         return {"passages": [], "answerable": False, "situation": "unanswerable", "answers": []}
     queries = _queries(state)
-    results = knowledge.search_many([q["text"] for q in queries], k=TOP_K) if queries else []
+    searches = [q.get("search") or q["text"] for q in queries]
+    results = knowledge.search_many(searches, k=TOP_K) if queries else []
     answers = []
     for query, result in zip(queries, results, strict=True):
         answers.append(
@@ -80,6 +98,18 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
     first = next((a for a in answers if a["answerable"]), answers[0] if answers else None)
     passages = first["passages"] if first else []
     if first is None or not first["answerable"]:
+        if state.get("intent") == "human_agent":
+            return {
+                "passages": passages,
+                "answerable": False,
+                "answers": answers,
+                "situation": "escalated",
+                "escalation": {
+                    "code": "customer_request",
+                    "message": "The customer asked how to reach a person.",
+                    "priority": "normal",
+                },
+            }
         situation = "out_of_scope" if state.get("intent") == "out_of_scope" else "unanswerable"
         return {
             "passages": passages,
@@ -87,4 +117,17 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
             "situation": situation,
             "answers": answers,
         }
-    return {"passages": passages, "answerable": True, "situation": "answer", "answers": answers}
+    update = {"passages": passages, "answerable": True, "situation": "answer", "answers": answers}
+    if state.get("intent") == "out_of_scope":
+        # The knowledge store found it in scope: report the closest in-scope intent.
+        update["intent"] = in_scope_intent(state)
+    return update
+
+
+def in_scope_intent(state: AgentState) -> str:
+    """The best-scoring intent the knowledge store answers, for a message classed out of scope."""
+    understanding = state.get("understanding") or {}
+    for score in understanding.get("top") or []:
+        if score["intent"] in KNOWLEDGE_INTENTS or score["intent"] == "human_agent":
+            return str(score["intent"])
+    return "policy_question"

@@ -20,6 +20,7 @@ def state(intent: str = "track_order", confidence: float = 0.9, **extra: Any) ->
         "entities": extra.pop("entities", {}),
         "is_confirmation": extra.pop("yes", False),
         "is_denial": extra.pop("no", False),
+        "asks": extra.pop("asks", []),
     }
     return {"understanding": understanding, **extra}
 
@@ -168,3 +169,104 @@ def test_an_unsure_order_request_about_a_named_order_still_looks_at_it() -> None
     assert (decide(named, POLICY).route, decide(named, POLICY).intent) == ("act", "return_item")
     unnamed = state("return_item", low=True)
     assert decide(unnamed, POLICY).route == "ask"
+
+
+def ask(text: str, act: str, intent: str, topic: str | None = None, conf: float = 0.9) -> dict:
+    return {
+        "text": text,
+        "act": act,
+        "intent": intent,
+        "topic_intent": topic,
+        "confidence": conf,
+        "low_confidence": conf < 0.5,
+    }
+
+
+def test_a_question_naming_an_action_is_answered_from_knowledge() -> None:
+    asked = state(
+        "return_item",
+        0.45,
+        low=True,
+        asks=[
+            ask(
+                "what's the return policy, how many days?",
+                "question",
+                "policy_question",
+                "return_item",
+            )
+        ],
+    )
+    decision = decide(asked, POLICY)
+    assert decision.route == "retrieve" and decision.intent == "policy_question"
+
+
+def test_a_question_naming_an_action_on_a_named_order_looks_at_that_order() -> None:
+    asked = state(
+        "policy_question",
+        entities={"order_names": ["#7"]},
+        asks=[ask("can I return #7?", "question", "policy_question", "return_item")],
+    )
+    assert decide(asked, POLICY).route == "act"
+
+
+def test_an_order_request_leads_and_its_questions_are_kept_for_after() -> None:
+    asked = state(
+        "policy_question",
+        asks=[
+            ask("please cancel #7", "request", "cancel_order"),
+            ask("how long do refunds take?", "question", "policy_question"),
+        ],
+    )
+    decision = decide(asked, POLICY)
+    assert (decision.route, decision.intent) == ("act", "cancel_order")
+    assert [q["text"] for q in decision.questions] == ["how long do refunds take?"]
+
+
+def test_an_unsure_report_does_not_lead_over_a_clear_question_about_the_order() -> None:
+    asked = state(
+        "damaged_item",
+        asks=[
+            ask("I ordered the tent for a trip", "report", "damaged_item", conf=0.55),
+            ask("where is it now?", "question", "track_order"),
+        ],
+    )
+    assert decide(asked, POLICY).intent == "track_order"
+
+
+MATTER = {"code": "refund_above_limit", "order": "#7", "intent": "refund_request"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "scope"),
+    [
+        ({"entities": {"order_names": ["#7"]}}, "join"),
+        (
+            {
+                "entities": {"order_names": ["#9"]},
+                "asks": [ask("cancel #9", "request", "cancel_order")],
+            },
+            "separate",
+        ),
+        ({"asks": [ask("do you ship to Norway?", "question", "delivery_options")]}, "separate"),
+        ({"asks": [ask("any news on my refund?", "question", "refund_status")]}, "join"),
+    ],
+)
+def test_a_persons_case_holds_only_its_own_matter(extra: dict[str, Any], scope: str) -> None:
+    intent = (extra.get("asks") or [{"intent": "refund_request"}])[0]["intent"]
+    text = " ".join(a["text"] for a in extra.get("asks") or []) or "about #7"
+    message = {"text": text, "channel": "sms", "sent_at": "2026-11-20T10:00:00+00:00"}
+    asked = state(intent, escalated=True, escalation_matter=MATTER, message=message, **extra)
+    decision = decide(asked, POLICY)
+    assert decision.case == scope
+    assert (decision.situation == "already_escalated") == (scope == "join")
+
+
+def test_after_a_safety_escalation_everything_joins_the_case() -> None:
+    matter = {"code": "legal", "order": None, "intent": "complaint"}
+    asked = state(
+        "delivery_options",
+        escalated=True,
+        escalation_matter=matter,
+        asks=[ask("do you ship to Norway?", "question", "delivery_options")],
+    )
+    assert decide(asked, POLICY).situation == "already_escalated"
