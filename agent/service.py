@@ -47,6 +47,33 @@ SESSION_FIELDS = (
 )
 
 
+def asks_handled(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every ask of the message and what became of it, for the response."""
+    understanding = state.get("understanding") or {}
+    answered = {
+        str(a.get("question")): bool(a.get("answerable")) for a in state.get("answers") or []
+    }
+    escalated = state.get("outcome") == "escalated"
+    handled = []
+    for ask in understanding.get("asks") or []:
+        if escalated:
+            how = "escalated"
+        elif ask["text"] in answered:
+            how = "answered" if answered[ask["text"]] else "unanswered"
+        elif ask.get("act") in ("small_talk", "yes_no"):
+            how = "noted"
+        elif state.get("route") == "act":
+            how = "asked" if state.get("ask") else "acted"
+        elif state.get("route") == "retrieve":
+            how = "answered" if state.get("answerable") else "unanswered"
+        else:
+            how = "asked" if state.get("route") == "ask" else "noted"
+        handled.append(
+            {"text": ask["text"], "act": ask["act"], "intent": ask["intent"], "handled": how}
+        )
+    return handled
+
+
 class MessageInFlight(RuntimeError):
     """Another process is still handling this `(channel, external_id)`; ask again shortly."""
 
@@ -259,6 +286,6 @@ class Resolver:
             "escalation": escalation,
             "review_id": state.get("review_id"),
             "trace_id": new_id("trc"),
-            "asks": state.get("asks_handled") or [],
+            "asks": asks_handled(state),
         }
         return MessageOut.model_validate(body)
