@@ -342,7 +342,7 @@ class TemplateComposer:
             sources.append(source_of(best))
             if answer.get("topic") in ("return_item", "exchange_item"):
                 texts.append(self._order_window(state))
-        if unsure and texts:
+        if unsure and (texts or state.get("route") == "act"):
             asked = "; ".join(f'"{q.strip()[:80]}"' for q in unsure if q.strip())
             texts.append(
                 f"I don't have a reliable answer to {asked}, so I won't guess; a person on our "

@@ -87,6 +87,9 @@ def is_knowledge_ask(ask: Mapping[str, Any]) -> bool:
     if is_order_ask(ask) or ask.get("act") in ("yes_no", "small_talk"):
         return False
     intent = str(ask.get("intent", ""))
+    if intent == "human_agent":  # "when is your team around?" is a question about the team
+        text = str(ask.get("text", ""))
+        return bool(_ABOUT_TEAM.search(text)) and not _WANTS_PERSON.search(text)
     return intent in KNOWLEDGE_INTENTS or intent == "out_of_scope" or bool(ask.get("topic_intent"))
 
 

@@ -7,6 +7,7 @@ the same node answers the questions that came along with the order request.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -59,6 +60,57 @@ def with_context(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return searched
 
 
+_LEAD_IN = re.compile(r"^.*[:;]\s+(?=\S)|^(?:also|and|plus|oh and|one more thing)\b[,\s]*", re.I)
+_JOINED = re.compile(
+    r",?\s+and\s+(?=(?:would|will|do|does|is|are|can|could|how|what|when|where|which|who|"
+    r"should|if)\b)",
+    re.IGNORECASE,
+)
+
+
+def sub_questions(text: str) -> list[str]:
+    """The question without its lead-in ("Also, in case it doesn't fit: …"), split where two
+    questions share one sentence ("how long would I have, and would it cost anything?")."""
+    core = _LEAD_IN.sub("", text.strip()).strip() or text.strip()
+    parts = [p.strip(" ,") for p in _JOINED.split(core) if len(p.split()) >= 3]
+    return parts or [core]
+
+
+def _search(knowledge: Any, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each question searched as asked and by its parts (one batch); the parts answer when the
+    whole is unsure, or when they find different passages (two questions in one sentence)."""
+    plans = []
+    searches: list[str] = []
+    for query in queries:
+        whole = query.get("search") or query["text"]
+        parts = [p for p in sub_questions(query["text"]) if p != query["text"]]
+        plans.append((query, len(searches), parts))
+        searches.append(whole)
+        searches.extend(parts)
+    results = knowledge.search_many(searches, k=TOP_K) if searches else []
+    answers = []
+    for query, index, parts in plans:
+        whole = results[index]
+        found = [(query["text"], whole)]
+        if parts:
+            pieces = list(zip(parts, results[index + 1 : index + 1 + len(parts)], strict=True))
+            good = [(q, r) for q, r in pieces if r.answerable and r.passages]
+            distinct = {r.passages[0].id for _, r in good}
+            if (good and not whole.answerable) or (len(good) > 1 and len(distinct) > 1):
+                found = good
+        for question, result in found:
+            answers.append(
+                {
+                    "question": question,
+                    "intent": query.get("intent"),
+                    "topic": query.get("topic"),
+                    "answerable": bool(result.answerable),
+                    "passages": [passage_state(p) for p in result.passages],
+                }
+            )
+    return answers
+
+
 @traced("retrieve")
 def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
     knowledge = runtime.context.services.knowledge
@@ -69,19 +121,7 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
             return {"answers": []}
         return {"passages": [], "answerable": False, "situation": "unanswerable", "answers": []}
     queries = _queries(state)
-    searches = [q.get("search") or q["text"] for q in queries]
-    results = knowledge.search_many(searches, k=TOP_K) if queries else []
-    answers = []
-    for query, result in zip(queries, results, strict=True):
-        answers.append(
-            {
-                "question": query["text"],
-                "intent": query.get("intent"),
-                "topic": query.get("topic"),
-                "answerable": bool(result.answerable),
-                "passages": [passage_state(p) for p in result.passages],
-            }
-        )
+    answers = _search(knowledge, queries)
     runtime.context.trace.note(
         "retrieval",
         [
