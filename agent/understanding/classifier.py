@@ -9,6 +9,9 @@ Confidence is the softmax of the logits divided by a temperature fit on out-of-f
 the training examples. Two further checks mark a prediction `low_confidence`: a small margin
 between the two best intents (the message may carry two requests, or sit between two) and a
 message far from every training example (gibberish, or something the taxonomy never saw).
+
+`ActClassifier` is the same recipe over the act exemplars in `acts.yaml` (question, request,
+report, yes/no, small talk); the rules in `asks.py` decide first and it settles the rest.
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from agent.understanding.calibration import (
     fit_temperature,
     softmax,
 )
-from agent.understanding.taxonomy import INTENT_NAMES
+from agent.understanding.taxonomy import INTENT_NAMES, DialogueAct
 
 logger = logging.getLogger(__name__)
 
 EXAMPLES_PATH = Path(__file__).with_name("examples.yaml")
+ACTS_PATH = Path(__file__).with_name("acts.yaml")
 MODEL_VERSION = "logreg-minilm-v2"
 """Part of the cache key: bump it when the training procedure changes."""
 REGULARISATION_C = 4.0
@@ -264,15 +268,30 @@ class IntentClassifier:
             logger.warning("ignoring unreadable classifier cache %s: %s", path, error)
             return None
 
+    @property
+    def encoder(self) -> Encoder:
+        """The sentence encoder the classifier was trained with."""
+        return self._encoder
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts as the classifier sees them (identifiers masked), in one batch."""
+        if not texts:
+            return np.zeros((0, self._coef.shape[1]), dtype=np.float64)
+        return np.asarray(self._encoder([mask_identifiers(t) for t in texts]), dtype=np.float64)
+
     def predict(self, text: str, top_k: int = 3) -> IntentPrediction:
         """Classify one message."""
         return self.predict_many([text], top_k)[0]
 
     def predict_many(self, texts: Sequence[str], top_k: int = 3) -> list[IntentPrediction]:
         """Classify messages in one batch (used by the evaluations)."""
-        if not texts:
+        return self.predict_vectors(self.encode(texts), top_k)
+
+    def predict_vectors(self, vectors: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
+        """Classify rows already embedded by `encode` (to share one encoder call)."""
+        if not len(vectors):
             return []
-        vectors = np.asarray(self._encoder([mask_identifiers(t) for t in texts]), dtype=np.float64)
+        vectors = np.asarray(vectors, dtype=np.float64)
         logits = vectors @ self._coef.T + self._intercept
         probabilities = softmax(logits, self._temperature)
         nearest = (vectors @ self._train_vectors.T.astype(np.float64)).max(axis=1)
@@ -304,3 +323,93 @@ def _prediction(probabilities: np.ndarray, nearest: float, top_k: int) -> Intent
         nearest_similarity=round(nearest, 4),
         low_confidence=low,
     )
+
+
+ACT_NAMES: tuple[DialogueAct, ...] = tuple(DialogueAct)
+
+
+def load_act_exemplars(path: Path = ACTS_PATH) -> dict[DialogueAct, list[str]]:
+    """The act exemplars, checked against `DialogueAct` (every act, nothing else)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or set(raw) != {str(act) for act in ACT_NAMES}:
+        raise ValueError(f"act exemplars must list exactly {[str(a) for a in ACT_NAMES]}")
+    return {act: [str(text) for text in raw[str(act)]] for act in ACT_NAMES}
+
+
+@dataclass(frozen=True)
+class ActScore:
+    """The act classifier's best act for one text, with its probability."""
+
+    act: DialogueAct
+    score: float
+
+
+class ActClassifier:
+    """Logistic regression over the act exemplars; build it once with `ActClassifier.load()`."""
+
+    _shared: dict[tuple[str, Encoder], ActClassifier] = {}
+    _lock = threading.Lock()
+
+    def __init__(
+        self, coef: np.ndarray, intercept: np.ndarray, cv_accuracy: float, encoder: Encoder
+    ) -> None:
+        """Wrap fitted weights; use `train` or `load` rather than calling this directly."""
+        self._coef = coef
+        self._intercept = intercept
+        self._encoder = encoder
+        self.cv_accuracy = cv_accuracy
+        """Stratified 5-fold accuracy over the exemplars (measured at training time)."""
+
+    @classmethod
+    def train(
+        cls,
+        exemplars: dict[DialogueAct, list[str]] | None = None,
+        encoder: Encoder = default_encoder,
+    ) -> ActClassifier:
+        """Embed the exemplars, measure cross-validated accuracy, fit on all of them."""
+        exemplars = exemplars if exemplars is not None else load_act_exemplars()
+        texts = [text for act in ACT_NAMES for text in exemplars[act]]
+        labels = np.array([i for i, act in enumerate(ACT_NAMES) for _ in exemplars[act]])
+        vectors = np.asarray(encoder([mask_identifiers(t) for t in texts]), dtype=np.float64)
+        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
+        hits = 0
+        for train, held_out in folds.split(vectors, labels):
+            predicted = _fit(vectors[train], labels[train]).predict(vectors[held_out])
+            hits += int(np.sum(predicted == labels[held_out]))
+        model = _fit(vectors, labels)
+        cv_accuracy = hits / len(labels)
+        logger.info("act classifier: %d exemplars, cv accuracy %.3f", len(texts), cv_accuracy)
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        return cls(coef, np.asarray(model.intercept_, dtype=np.float64), cv_accuracy, encoder)
+
+    @classmethod
+    def load(cls, encoder: Encoder = default_encoder) -> ActClassifier:
+        """The process-wide act classifier for `encoder`, trained at most once per exemplar set."""
+        exemplars = load_act_exemplars()
+        digest = hashlib.sha256(repr(sorted(exemplars.items())).encode()).hexdigest()[:16]
+        with cls._lock:
+            key = (digest, encoder)
+            if key not in cls._shared:
+                cls._shared[key] = cls.train(exemplars, encoder)
+            return cls._shared[key]
+
+    def predict_vectors(self, vectors: np.ndarray) -> list[ActScore]:
+        """The best act for each row embedded by `IntentClassifier.encode` (same encoder)."""
+        if not len(vectors):
+            return []
+        probabilities = softmax(
+            np.asarray(vectors, dtype=np.float64) @ self._coef.T + self._intercept
+        )
+        best = probabilities.argmax(axis=1)
+        return [
+            ActScore(ACT_NAMES[i], round(float(row[i]), 4))
+            for i, row in zip(best, probabilities, strict=True)
+        ]
+
+    def predict_many(self, texts: Sequence[str]) -> list[ActScore]:
+        """The best act for each text."""
+        if not texts:
+            return []
+        return self.predict_vectors(
+            np.asarray(self._encoder([mask_identifiers(t) for t in texts]), dtype=np.float64)
+        )

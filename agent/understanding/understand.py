@@ -1,8 +1,9 @@
 """`understand()`: the one entry point of the understanding step.
 
 It combines the embedding classifier (intent, calibrated confidence, top intents), the
-confirmation rules, entity extraction, the frustration score and the safety flags into one
-frozen `Understanding` the graph stores in its state and the trace shows.
+confirmation rules, entity extraction, the frustration score, the safety flags and the message's
+asks (each part's act and own intent, see `asks.py`) into one frozen `Understanding` the graph
+stores in its state and the trace shows.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agent.understanding.asks import Ask, read_message
 from agent.understanding.classifier import IntentClassifier, IntentScore
 from agent.understanding.confirm import is_confirmation, is_denial
 from agent.understanding.entities import Entities, extract_entities
@@ -43,6 +45,10 @@ class Understanding:
     """An explicit, unhedged yes (releases a pending irreversible action)."""
     is_denial: bool
     """An explicit no / wait."""
+    asks: tuple[Ask, ...] = ()
+    """Every ask of the message in order, each with its act and its own intent: the whole-message
+    intent may be unsure while each ask is clear ("what's your return policy and how many days do
+    I get?")."""
 
     @property
     def secondary_intent(self) -> IntentScore:
@@ -60,6 +66,7 @@ class Understanding:
             "flags": list(self.flags.names),
             "is_confirmation": self.is_confirmation,
             "is_denial": self.is_denial,
+            "asks": [ask.trace() for ask in self.asks],
         }
 
 
@@ -77,7 +84,7 @@ def understand(
     process-wide `IntentClassifier.load()` (trained on first use).
     """
     model = classifier or IntentClassifier.load()
-    prediction = model.predict(text)
+    prediction, _, asks = read_message(text, model)
     confirmation = is_confirmation(text)
     denial = is_denial(text)
     intent, confidence, low = prediction.intent, prediction.confidence, prediction.low_confidence
@@ -94,4 +101,5 @@ def understand(
         flags=safety_flags(text),
         is_confirmation=confirmation,
         is_denial=denial,
+        asks=asks,
     )
