@@ -55,3 +55,29 @@ def test_every_command_has_help() -> None:
 def test_serve_refuses_a_missing_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--store", str(tmp_path / "nope")])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("broken", ["fixture", "policy"])
+def test_serve_reports_a_bad_store_in_one_line_before_listening(
+    tmp_path: Path, broken: str
+) -> None:
+    import json
+    import shutil
+
+    from api.settings import DEMO_STORE_DIR
+
+    store = tmp_path / "store"
+    shutil.copytree(DEMO_STORE_DIR / "sandbox", store / "sandbox")
+    (store / "policy.yaml").write_text("store: {name: Broken}\n", encoding="utf-8")
+    if broken == "fixture":
+        path = store / "sandbox" / "orders.json"
+        data = json.loads(path.read_text())
+        del data["orders"][0]["line_items"][0]["price"]
+        path.write_text(json.dumps(data))
+    else:
+        (store / "policy.yaml").write_text("refunds: {auto_aprove_limit: 5}\n", encoding="utf-8")
+    result = runner.invoke(app, ["serve", "--store", str(store), "--port", "1"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "listening" not in result.output
+    expected = "line_items[0].price" if broken == "fixture" else "auto_aprove_limit"
+    assert expected in result.output
