@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.routing import ORDER_INTENTS
 from agent.understanding import (
     AsideKind,
     DialogueAct,
@@ -159,18 +160,7 @@ def test_rule_act(text: str, act: DialogueAct | None) -> None:
 def test_held_out_sets_are_large_enough_and_cover_every_order_intent() -> None:
     single = load_single()
     assert len(single) >= 200
-    order_intents = {
-        "track_order",
-        "order_details",
-        "cancel_order",
-        "change_address",
-        "return_item",
-        "exchange_item",
-        "refund_request",
-        "refund_status",
-        "damaged_item",
-    }
-    for intent in order_intents:
+    for intent in ORDER_INTENTS:
         acts = {u.act for u in single if u.intent == intent}
         assert {DialogueAct.QUESTION, DialogueAct.REQUEST} <= acts, intent
     multi = load_multi()
