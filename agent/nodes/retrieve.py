@@ -150,7 +150,23 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
                     "priority": "normal",
                 },
             }
+        understanding = state.get("understanding") or {}
+        if understanding.get("low_confidence") and int(state.get("low_confidence_streak", 0)):
+            # Not understood, and no answer either, for the second time in a row: a person.
+            return {
+                "passages": passages,
+                "answerable": False,
+                "answers": answers,
+                "situation": "escalated",
+                "escalation": {
+                    "code": "low_confidence",
+                    "message": "The agent did not understand the customer twice in a row.",
+                    "priority": "normal",
+                },
+            }
         situation = "out_of_scope" if state.get("intent") == "out_of_scope" else "unanswerable"
+        if understanding.get("low_confidence") and state.get("intent") == "out_of_scope":
+            situation = "clarify"  # neither the classifier nor the knowledge store knows it
         return {
             "passages": passages,
             "answerable": False,

@@ -1,0 +1,147 @@
+"""One act step's bookkeeping: tool calls, the situation, proposals, refusals explained."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from langgraph.runtime import Runtime
+
+from agent.context import Context, OrderTools
+from agent.nodes.retrieve import passage_state
+from agent.refusals import explain_refusal
+from agent.state import AgentState
+from tools.results import Status, ToolResult
+
+PROPOSALS = ("cancel_order", "create_return", "refund")
+
+
+def action_record(result: ToolResult, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "tool": result.tool,
+        "args": args,
+        "status": result.status.value,
+        "detail": result.detail,
+        "reason": result.reason,
+    }
+
+
+class Turn:
+    """Everything one act step decides, collected into the state update at the end."""
+
+    def __init__(self, state: AgentState, runtime: Runtime[Context]) -> None:
+        self.state = state
+        self.runtime = runtime
+        self.services = runtime.context.services
+        self.connected = self.services.tools is not None
+        self.tools = cast(OrderTools, self.services.tools)
+        self.understanding = state.get("understanding") or {}
+        self.entities = self.understanding.get("entities") or {}
+        self.intent = state.get("intent") or self.understanding.get("intent", "")
+        self.identity = state.get("identity") or {}
+        self.update: dict[str, Any] = {"actions": [], "orders": []}
+
+    # --- bookkeeping ------------------------------------------------------------------------
+    def call(self, name: str, args: dict[str, Any], run: Any) -> ToolResult:
+        result: ToolResult = run()
+        self.runtime.context.trace.append(
+            "tool_calls",
+            {"tool": name, "args": args, "status": result.status.value, "reason": result.reason},
+        )
+        if name not in ("get_order", "lookup_orders") or result.status is not Status.DONE:
+            self.update["actions"].append(action_record(result, args))
+        return result
+
+    def situation(self, name: str, **extra: Any) -> dict[str, Any]:
+        self.update["situation"] = name
+        self.update.update(extra)
+        return self.update
+
+    def refuse(
+        self,
+        situation: str,
+        reason: str,
+        tool: str,
+        *,
+        lines: list[dict[str, Any]] | None = None,
+        facts: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A refusal explained from the order's own facts and what can still be done."""
+        self.explain(reason, tool, lines=lines, facts=facts)
+        return self.situation(situation, **extra)
+
+    def explain(
+        self,
+        reason: str,
+        tool: str,
+        *,
+        lines: list[dict[str, Any]] | None = None,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
+        order = self.update.get("order") or self.state.get("order")
+        explanation = explain_refusal(
+            reason,
+            order=order,
+            policy=self.services.policy,
+            tool=tool,
+            lines=lines,
+            facts=facts,
+            knowledge=self.lookup,
+            today=self.services.today(),
+        )
+        self.update["refusal"] = {
+            "reason": reason,
+            "text": explanation.text,
+            "next_step": explanation.next_step,
+            "sources": explanation.sources,
+        }
+
+    def lookup(self, query: str) -> dict[str, Any] | None:
+        """The store's best passage for `query`, when it is a confident one."""
+        knowledge = self.services.knowledge
+        if knowledge is None:
+            return None
+        result = knowledge.search(query, k=1)
+        if not result.answerable or not result.passages:
+            return None
+        return passage_state(result.passages[0])
+
+    def escalate(self, code: str, message: str, priority: str = "normal") -> dict[str, Any]:
+        self.update["escalation"] = {"code": code, "message": message, "priority": priority}
+        return self.situation("escalated")
+
+    def failure(self, result: ToolResult) -> dict[str, Any]:
+        return self.escalate(
+            "tool_failure", f"The shop could not complete {result.tool}: {result.reason}.", "high"
+        )
+
+    def remember_order(self, order: dict[str, Any]) -> None:
+        seen = dict(self.state.get("orders_seen") or {})
+        seen[order["name"]] = order
+        self.update["orders_seen"] = seen
+        self.update["order"] = order
+        self.update["active_order"] = order["name"]
+
+    def set_issue(self, order_ref: str | None) -> None:
+        issue: dict[str, Any] = dict(self.state.get("open_issue") or {})
+        keep = issue.get("intent") == self.intent
+        items = self.entities.get("items") or []
+        self.update["open_issue"] = {
+            "intent": self.intent,
+            "channel": issue.get("channel") if keep else self.state["message"]["channel"],
+            "order": order_ref or (issue.get("order") if keep else None),
+            "item": (items[0] if items else None) or (issue.get("item") if keep else None),
+            "raised_at": issue.get("raised_at") if keep else self.state["message"]["sent_at"],
+        }
+
+    def propose(self, tool: str, args: dict[str, Any], summary: str) -> dict[str, Any]:
+        self.update["pending_action"] = {
+            "id": uuid.uuid4().hex,
+            "tool": tool,
+            "args": args,
+            "summary": summary,
+            "channel": self.state["message"]["channel"],
+            "proposed_at": self.state["message"]["sent_at"],
+        }
+        return self.situation(f"confirm_{tool}", ask="confirm")
