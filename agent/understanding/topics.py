@@ -287,13 +287,18 @@ def _top_mean(similarities: np.ndarray) -> np.ndarray:
 
 
 def _per_message(raw: np.ndarray, segments: Sequence[Sequence[str]]) -> np.ndarray:
-    """Best segment per message and topic; negated segments do not count for legal threats."""
+    """Best segment per message and topic; negated segments do not count for legal threats.
+
+    A message without segments (blank) or a topic with none left scores -inf: probability 0.
+    """
     legal = TOPIC_NAMES.index("legal_threat")
-    result = np.zeros((len(segments), len(TOPIC_NAMES)))
+    result = np.full((len(segments), len(TOPIC_NAMES)), -np.inf)
     row = 0
     for i, parts in enumerate(segments):
         block = raw[row : row + len(parts)].copy()
         row += len(parts)
+        if not parts:
+            continue
         negated = np.array([is_negated(part) for part in parts])
         block[negated, legal] = -np.inf
         result[i] = block.max(axis=0)
@@ -433,9 +438,8 @@ class TopicMatcher:
         """Calibrated scores, one row per message and one column per topic."""
         segments = [split_segments(text) for text in texts]
         flat = [part for parts in segments for part in parts]
-        if not flat:
-            return np.zeros((len(texts), len(TOPIC_NAMES)))
-        raw = _per_message(self._scorer.raw(_encode(self._encoder, flat)), segments)
+        vectors = _encode(self._encoder, flat) if flat else np.zeros((0, 1))
+        raw = _per_message(self._scorer.raw(vectors) if flat else vectors, segments)
         return np.column_stack(
             [
                 _sigmoid(raw[:, i], self.calibration[name].slope, self.calibration[name].intercept)

@@ -1,0 +1,67 @@
+"""`python -m evals.topics`: precision, recall and false positives of the safety-topic flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.understanding.topics import TOPIC_NAMES, TopicMatcher
+from evals.topics.runner import METHODS, TopicEvalReport, evaluate_heldout, evaluate_training
+
+
+def render(report: TopicEvalReport, console: Console, examples: int) -> None:
+    """Print one report: a table per topic and method, then the false-positive rates."""
+    table = Table(title=report.name)
+    table.add_column("topic")
+    table.add_column("n", justify="right")
+    for method in METHODS:
+        table.add_column(f"{method} P", justify="right")
+        table.add_column(f"{method} R", justify="right")
+    for topic in TOPIC_NAMES:
+        cells = [topic, str(report.per_topic["combined"][topic].positives)]
+        for method in METHODS:
+            metrics = report.per_topic[method][topic]
+            cells += [f"{metrics.precision:.3f}", f"{metrics.recall:.3f}"]
+        table.add_row(*cells)
+    console.print(table)
+    rates = ", ".join(f"{m} {report.false_positive_rate[m]:.3f}" for m in METHODS)
+    console.print(f"false-positive rate on {report.look_alikes} look-alikes: {rates}")
+    if examples:
+        for topic, missed in report.missed.items():
+            for text in missed[:examples]:
+                console.print(f"  missed {topic}: {text}", markup=False)
+        for text, flags in report.false_positives[:examples]:
+            console.print(f"  false positive {'/'.join(flags)}: {text}", markup=False)
+
+
+def evaluate(
+    examples: Annotated[int, typer.Option(help="Misses and false positives to list.")] = 0,
+    output: Annotated[Path | None, typer.Option(help="Write both reports as JSON here.")] = None,
+) -> None:
+    """Train the matcher, then report on the exemplars (out of fold) and the held-out set."""
+    console = Console(width=120)  # the tables have eight columns
+    matcher = TopicMatcher.load()
+    thresholds = ", ".join(f"{name} {value:.3f}" for name, value in matcher.thresholds.items())
+    console.print(f"thresholds: {thresholds}")
+    reports = [evaluate_training(matcher), evaluate_heldout(matcher)]
+    for report in reports:
+        render(report, console, examples)
+    if output is not None:
+        payload = [dataclasses.asdict(report) for report in reports]
+        output.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        console.print(f"report written to {output}")
+
+
+def main() -> None:
+    """Entry point for `python -m evals.topics`."""
+    typer.run(evaluate)
+
+
+if __name__ == "__main__":
+    main()
