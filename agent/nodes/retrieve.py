@@ -82,8 +82,10 @@ def _search(knowledge: Any, queries: list[dict[str, Any]]) -> list[dict[str, Any
     plans = []
     searches: list[str] = []
     for query in queries:
-        whole = query.get("search") or query["text"]
+        whole = query["text"]
         parts = [p for p in sub_questions(query["text"]) if p != query["text"]]
+        if query.get("search"):  # a short follow-on: with the question before it, as a fallback
+            parts.append(query["search"])
         plans.append((query, len(searches), parts))
         searches.append(whole)
         searches.extend(parts)
@@ -95,6 +97,9 @@ def _search(knowledge: Any, queries: list[dict[str, Any]]) -> list[dict[str, Any
         if parts:
             pieces = list(zip(parts, results[index + 1 : index + 1 + len(parts)], strict=True))
             good = [(q, r) for q, r in pieces if r.answerable and r.passages]
+            if query.get("search"):
+                contextual = [(query["text"], r) for q, r in good if q == query["search"]]
+                good = contextual[:1] if not whole.answerable else []
             distinct = {r.passages[0].id for _, r in good}
             if (good and not whole.answerable) or (len(good) > 1 and len(distinct) > 1):
                 found = good

@@ -64,3 +64,15 @@ def test_a_persons_case_keeps_to_its_matter(agent_api: AgentApi) -> None:
     again = agent_api.send("email", "hello? anyone?", email=email)
     assert again["outcome"] == "escalated"  # a person was asked for: everything goes to them
     assert again["conversation_id"] == first["conversation_id"]
+
+
+def test_a_short_second_question_with_its_own_topic_gets_its_own_answer(
+    agent_api: AgentApi,
+) -> None:
+    body = agent_api.send(
+        "chat", "how long does shipping take, and do you ship to Canada?", handle="every-ask-4"
+    )
+    assert len(body["asks"]) == 2
+    ids = _ids(body)
+    assert len(set(ids)) == 2, ids
+    assert any(i.startswith("international-shipping.md") for i in ids), ids
