@@ -89,7 +89,7 @@ def is_knowledge_ask(ask: Mapping[str, Any]) -> bool:
     intent = str(ask.get("intent", ""))
     if intent == "human_agent":  # "when is your team around?" is a question about the team
         text = str(ask.get("text", ""))
-        return bool(_ABOUT_TEAM.search(text)) and not _WANTS_PERSON.search(text)
+        return asks_about_team(text)
     return intent in KNOWLEDGE_INTENTS or intent == "out_of_scope" or bool(ask.get("topic_intent"))
 
 
@@ -114,6 +114,11 @@ _WANTS_PERSON = re.compile(
     r"manager|supervisor)\b|\bput me through\b|\btransfer me\b",
     re.IGNORECASE,
 )
+
+
+def asks_about_team(text: str) -> bool:
+    """A question about the support team (its hours, how to reach it), not a wish for a person."""
+    return bool(_ABOUT_TEAM.search(text)) and not _WANTS_PERSON.search(text)
 
 
 def is_general_question(state: Mapping[str, Any]) -> bool:
@@ -336,13 +341,9 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
                 f"The customer's message raises a {topic.replace('_', ' ')} topic.",
                 TOPIC_PRIORITY.get(topic, "high"),
             )
-    text = str((state.get("message") or {}).get("text", ""))
     if intent == "human_agent" and not low_confidence:
-        if (
-            is_general_question(state)
-            and _ABOUT_TEAM.search(text)
-            and not _WANTS_PERSON.search(text)
-        ):
+        text = str((state.get("message") or {}).get("text", ""))
+        if is_general_question(state) and asks_about_team(text):
             # "When is your team around?" asks about the team; the knowledge store answers it,
             # and if it can't, a person does.
             return Decision("retrieve", "a question about reaching the team", "answer")

@@ -16,7 +16,6 @@ from agent.addresses import parse_address
 from agent.context import Context
 from agent.nodes.pending import execute_pending
 from agent.nodes.proposals import propose_refund, propose_return
-from agent.nodes.retrieve import passage_state
 from agent.nodes.turn import Turn
 from agent.orders import (
     candidates,
@@ -242,16 +241,12 @@ def _for_intent(
 
 def _attach_passages(turn: Turn) -> bool:
     """The store's own words on the topic, to quote beside an offer or a question."""
-    knowledge = turn.services.knowledge
-    if knowledge is None:
+    best = turn.lookup(turn.state["message"]["text"])
+    if best is None:
         return False
-    result = knowledge.search(turn.state["message"]["text"], k=1)
-    if result.answerable and result.passages:
-        best = passage_state(result.passages[0])
-        turn.update["passages"] = [best]
-        turn.runtime.context.trace.note(
-            "retrieval",
-            {"answerable": True, "passages": [{"id": best["id"], "score": best["score"]}]},
-        )
-        return True
-    return False
+    turn.update["passages"] = [best]
+    turn.runtime.context.trace.note(
+        "retrieval",
+        {"answerable": True, "passages": [{"id": best["id"], "score": best["score"]}]},
+    )
+    return True

@@ -35,12 +35,8 @@ def _queries(state: AgentState) -> list[dict[str, Any]]:
     """What to search: each question on its own, or the whole message when it is one ask."""
     questions = list(state.get("questions") or [])
     asks = (state.get("understanding") or {}).get("asks") or []
-    text = state["message"]["text"]
-    if state.get("route") == "retrieve" and len(asks) <= 1:
-        intent = state.get("intent")
-        return [{"text": text, "intent": intent, "topic": None}]
-    if state.get("route") == "retrieve" and not questions:
-        return [{"text": text, "intent": state.get("intent"), "topic": None}]
+    if state.get("route") == "retrieve" and (len(asks) <= 1 or not questions):
+        return [{"text": state["message"]["text"], "intent": state.get("intent"), "topic": None}]
     return with_context(questions)
 
 
@@ -144,31 +140,18 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
     passages = first["passages"] if first else []
     if first is None or not first["answerable"]:
         if state.get("intent") == "human_agent":
-            return {
-                "passages": passages,
-                "answerable": False,
-                "answers": answers,
-                "situation": "escalated",
-                "escalation": {
-                    "code": "customer_request",
-                    "message": "The customer asked how to reach a person.",
-                    "priority": "normal",
-                },
-            }
+            return _escalate(
+                passages, answers, "customer_request", "The customer asked how to reach a person."
+            )
         understanding = state.get("understanding") or {}
         if understanding.get("low_confidence") and int(state.get("low_confidence_streak", 0)):
             # Not understood, and no answer either, for the second time in a row: a person.
-            return {
-                "passages": passages,
-                "answerable": False,
-                "answers": answers,
-                "situation": "escalated",
-                "escalation": {
-                    "code": "low_confidence",
-                    "message": "The agent did not understand the customer twice in a row.",
-                    "priority": "normal",
-                },
-            }
+            return _escalate(
+                passages,
+                answers,
+                "low_confidence",
+                "The agent did not understand the customer twice in a row.",
+            )
         situation = "out_of_scope" if state.get("intent") == "out_of_scope" else "unanswerable"
         if understanding.get("low_confidence") and state.get("intent") == "out_of_scope":
             situation = "clarify"  # neither the classifier nor the knowledge store knows it
@@ -183,6 +166,19 @@ def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, A
         # The knowledge store found it in scope: report the closest in-scope intent.
         update["intent"] = in_scope_intent(state)
     return update
+
+
+def _escalate(
+    passages: list[dict[str, Any]], answers: list[dict[str, Any]], code: str, message: str
+) -> dict[str, Any]:
+    """No answer where a person should give one: the turn escalates with what was searched."""
+    return {
+        "passages": passages,
+        "answerable": False,
+        "answers": answers,
+        "situation": "escalated",
+        "escalation": {"code": code, "message": message, "priority": "normal"},
+    }
 
 
 def in_scope_intent(state: AgentState) -> str:

@@ -977,18 +977,6 @@ ORDERS = sorted(_ORDERS_NEWEST_FIRST, key=lambda o: o["order_number"])
 PRODUCTS = {p["id"]: p for p in _PRODUCT_LIST}
 
 
-def shipments(order: dict[str, Any]) -> list[str]:
-    return [f.get("shipment_status") or "confirmed" for f in order.get("fulfillments") or []]
-
-
-def is_open(order: dict[str, Any]) -> bool:
-    if order.get("cancelled_at"):
-        return False
-    if order.get("fulfillment_status") in (None, "partial"):
-        return True
-    return any(s != "delivered" for s in shipments(order))
-
-
 def unshipped(order: dict[str, Any]) -> bool:
     """Paid, nothing sent yet, not cancelled: what the policy lets a customer cancel."""
     return (
@@ -1026,25 +1014,6 @@ def no_returns(line: dict[str, Any]) -> bool:
 
 def has_no_returns_item(order: dict[str, Any]) -> bool:
     return any(no_returns(li) for li in order["line_items"])
-
-
-def owner_email(order: dict[str, Any]) -> str | None:
-    return order.get("email") or (order.get("customer") or {}).get("email")
-
-
-def owner_phone(order: dict[str, Any]) -> str | None:
-    return order.get("phone") or (order.get("customer") or {}).get("phone")
-
-
-def refunded(order: dict[str, Any]) -> bool:
-    return bool(order.get("refunds")) or order.get("financial_status") != "paid"
-
-
-def line_total(line: dict[str, Any]) -> Decimal:
-    tax = sum(Decimal(t["price"]) for t in line.get("tax_lines") or [])
-    return (
-        Decimal(line["price"]) * line["quantity"] - Decimal(line.get("total_discount") or 0) + tax
-    )
 
 
 def order_total(order: dict[str, Any]) -> Decimal:

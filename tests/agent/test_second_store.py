@@ -18,6 +18,14 @@ from typing import Any
 import pytest
 
 from tests.agent.conftest import AgentApi, make_agent_api
+from tests.agent.demo import (
+    is_open,
+    line_total,
+    owner_email,
+    owner_phone,
+    refunded,
+    shipments,
+)
 from tests.agent.second_store import (
     CUSTOMERS,
     EDT,
@@ -39,19 +47,13 @@ from tests.agent.second_store import (
     delivered_on,
     find,
     has_no_returns_item,
-    is_open,
-    line_total,
     mentions_date,
     no_returns,
     order_total,
     orders_of,
-    owner_email,
-    owner_phone,
     pick,
-    refunded,
     return_deadline,
     shipment,
-    shipments,
     unshipped,
     write_second_store,
 )
