@@ -11,8 +11,14 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy.engine import make_url
 
 
-def make_checkpointer(database_url: str, data_dir: Path) -> tuple[BaseCheckpointSaver[Any], Any]:
-    """A checkpointer for the app's database kind, and the resource to close on shutdown."""
+def make_checkpointer(
+    database_url: str, data_dir: Path, *, max_connections: int = 10
+) -> tuple[BaseCheckpointSaver[Any], Any]:
+    """A checkpointer for the app's database kind, and the resource to close on shutdown.
+
+    On PostgreSQL it has its own pool: `max_connections` (one per concurrently running turn,
+    plus a little headroom).
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
         from langgraph.checkpoint.postgres import PostgresSaver
@@ -23,7 +29,7 @@ def make_checkpointer(database_url: str, data_dir: Path) -> tuple[BaseCheckpoint
         pool = ConnectionPool(
             conninfo,
             min_size=1,
-            max_size=8,
+            max_size=max_connections,
             open=True,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )

@@ -86,10 +86,14 @@ class Situation(StrEnum):
     CONFIRM_CANCEL_ORDER = "confirm_cancel_order"
     CONFIRM_CREATE_RETURN = "confirm_create_return"
     CONFIRM_REFUND = "confirm_refund"
+    CONFIRM_UPDATE_SHIPPING_ADDRESS = "confirm_update_shipping_address"
+    CODE_NEEDED = "code_needed"
+    CODE_WRONG = "code_wrong"
+    CODE_EXPIRED = "code_expired"
     CANCEL_ORDER_DONE = "cancel_order_done"
     CREATE_RETURN_DONE = "create_return_done"
     REFUND_DONE = "refund_done"
-    ADDRESS_DONE = "address_done"
+    UPDATE_SHIPPING_ADDRESS_DONE = "update_shipping_address_done"
     ACTION_REFUSED = "action_refused"
     COMPLAINT = "complaint"
     NOTHING_PENDING = "nothing_pending"
@@ -274,10 +278,14 @@ class TemplateComposer:
             Situation.CONFIRM_CANCEL_ORDER: self._confirm_cancel_order,
             Situation.CONFIRM_CREATE_RETURN: self._confirm_create_return,
             Situation.CONFIRM_REFUND: self._confirm_refund,
+            Situation.CONFIRM_UPDATE_SHIPPING_ADDRESS: self._confirm_address,
+            Situation.CODE_NEEDED: self._code_needed,
+            Situation.CODE_WRONG: self._code_wrong,
+            Situation.CODE_EXPIRED: self._code_expired,
             Situation.CANCEL_ORDER_DONE: self._cancel_order_done,
             Situation.CREATE_RETURN_DONE: self._create_return_done,
             Situation.REFUND_DONE: self._refund_done,
-            Situation.ADDRESS_DONE: self._address_done,
+            Situation.UPDATE_SHIPPING_ADDRESS_DONE: self._address_done,
             Situation.ACTION_REFUSED: self._refusal,
             Situation.COMPLAINT: self._complaint,
             Situation.NOTHING_PENDING: self._nothing_pending,
@@ -472,9 +480,41 @@ class TemplateComposer:
     # --- proposals and results ---------------------------------------------------------------
     def _confirm(self, state: dict[str, Any], lead: str) -> Draft:
         pending = state["pending_action"]
+        proof = pending.get("proof")
+        if proof:
+            return Draft(
+                f"{lead} To confirm: shall I {pending['summary']}? Before I change anything I "
+                f"need to check it's you: I've sent a 6-digit code to {proof['masked']}. Reply "
+                "with the code to go ahead, or NO to leave it."
+            )
         return Draft(
             f"{lead} To confirm: shall I {pending['summary']}? "
             "Reply YES to go ahead or NO to leave it."
+        )
+
+    def _confirm_address(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        return self._confirm(
+            state, "Please check the new address as I read it, before I change anything."
+        )
+
+    def _code_needed(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        code = state.get("code") or {}
+        return Draft(
+            f"To go ahead I need the 6-digit code I sent to {code.get('masked', 'you')}: reply "
+            "with it here (or NO to leave everything as it is)."
+        )
+
+    def _code_wrong(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        left = int((state.get("code") or {}).get("attempts_left", 0))
+        tries = "1 more try" if left == 1 else f"{left} more tries"
+        return Draft(f"That code doesn't match. Please check it and reply again ({tries}).")
+
+    def _code_expired(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        outcome = (state.get("code") or {}).get("outcome")
+        why = "has expired" if outcome == "expired" else "can't be used any more"
+        return Draft(
+            f"That code {why}, so I haven't changed anything. Ask again whenever you like and "
+            "I'll send a new one."
         )
 
     def _confirm_cancel_order(self, state: dict[str, Any], policy: StorePolicy) -> Draft:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Engine
 
 from agent.trace import TraceRecorder
+from agent.verification import CodeDelivery, OutboxDelivery
 from inbox.facade import SqlInbox
 from tools.identity import CustomerIdentity
 from tools.inputs import RefundItem, ReturnItem, ShippingAddress
@@ -110,7 +111,10 @@ class Services:
     composer: Composer
     notifier: EscalationNotifier
     knowledge: Knowledge | None = None
-    """The store's knowledge, or None when the store has none."""
+    """The store's knowledge, or None when the store has none (or it could not be opened)."""
+    knowledge_problem: str | None = None
+    """Why the store's knowledge could not be opened although the store has some; questions
+    for it then go to a person, and the service reports not ready."""
     tools: OrderTools | None = None
     """The order tools bound to the shop, or None when no shop is configured."""
     catalogue: tuple[str, ...] = ()
@@ -119,12 +123,20 @@ class Services:
     phone_region: str = "US"
     inbox_facade: Inbox | None = None
     """The inbox facade; None: the one on `engine`."""
+    code_delivery: CodeDelivery | None = None
+    """Where one-time codes go; None: the outbox table on `engine`."""
 
     @property
     def inbox(self) -> Inbox:
         if self.inbox_facade is None:
             self.inbox_facade = SqlInbox(self.engine)
         return self.inbox_facade
+
+    @property
+    def codes(self) -> CodeDelivery:
+        if self.code_delivery is None:
+            self.code_delivery = OutboxDelivery(self.engine)
+        return self.code_delivery
 
 
 @dataclass

@@ -22,6 +22,7 @@ REASON_CODES = (
     "low_confidence",
     "refund_above_limit",
     "tool_failure",
+    "knowledge_unavailable",
     "max_ai_turns",
     "frustration",
     "unanswerable",

@@ -5,9 +5,12 @@ The one home of the rules (README "POST /v1/messages", DESIGN §3.3):
 * The channel's own sender identifier is proven: the email on email; the phone on SMS, WhatsApp
   and voice; the handle on chat (the widget's visitor id), Instagram and Messenger.
 * The calling helpdesk may vouch for more with `customer.verified` (a logged-in shopper).
-* Everything else is a claim. A claim is proven by the customer later, by naming an order
-  together with the email or phone on it (`prove_by_order`), or by the shop's customer record
-  joining a proven email or phone to the rest of the account (`link_shop_customer`).
+* Everything else is a claim. An order number together with the email or phone on that order
+  opens *that order* for reading (a grant, kept in the session state); it never merges records.
+  A claimed email or phone becomes proven only by a one-time code sent to it
+  (`agent.verification`, then `link_proven`), or by the shop's customer record joining it to a
+  proven email or phone of the same account (`link_shop_customer`). Writes (cancel, return,
+  refund, address change) need a proven identity unless `verification.writes: claim`.
 * A message needs at least one identifier or a `thread_id`. When nothing it carries is proven,
   the session is keyed by the sender's handle, else the thread, else the claimed identifier
   (namespaced by channel): a *session key* continues the conversation but opens no order.
@@ -231,30 +234,22 @@ def link_shop_customer(
     return load_identity(session, resolution.customer.id), checked, result.status.value
 
 
-def prove_by_order(
+def link_proven(
     session: Session,
     customer_id: str,
-    order: dict[str, Any],
-    emails: Sequence[str],
-    phones: Sequence[str],
+    kind: str,
+    value: str,
     *,
     channel: str,
-    region: str,
-) -> tuple[dict[str, Any], list[str]]:
-    """The customer named an order and the email/phone on it: those identifiers are now proven.
+    source: str,
+) -> dict[str, Any]:
+    """The customer proved they control `value` (a one-time code): link it to them.
 
-    Returns the customer's identity afterwards and the kinds that were proven.
+    This is the only proof after the fact that joins records: a record that already holds the
+    identifier as proven is merged into the customer's, with the usual audit event. Returns the
+    customer's identity afterwards.
     """
-    owner = CustomerIdentity.of(email=order.get("email"), phone=order.get("phone"))
-    claims: list[IdentityClaim] = []
-    for kind, values in (("email", emails), ("phone", phones)):
-        for value in values:
-            try:
-                claims.append(IdentityClaim.of(kind, value, verified=True, region=region))
-            except InvalidIdentifier:
-                continue
-    matching = [c for c in claims if c.value in owner.emails or c.value in owner.phones]
-    chosen = matching or claims
-    resolution = link_verified(session, customer_id, chosen, channel=channel, source="order")
+    claim = IdentityClaim.of(kind, value, verified=True)
+    resolution = link_verified(session, customer_id, [claim], channel=channel, source=source)
     session.commit()
-    return load_identity(session, resolution.customer.id), [c.kind.value for c in chosen]
+    return load_identity(session, resolution.customer.id)

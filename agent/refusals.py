@@ -365,14 +365,22 @@ def _final_sale(case: Case) -> Explanation:
 def _above_limit(case: Case) -> Explanation:
     amount = case.facts.get("amount")
     limit = case.facts.get("limit") or case.policy.refunds.auto_approve_limit
-    what = f"A refund of {case.money(amount)}" if amount else "This refund"
-    on = f" on {case.name}" if case.order.get("name") else ""
     review = case.quoted(REVIEW_TIME_QUERY, ("review",))
     when = review.sentence or "They'll look at it and reply within one business day."
-    text = (
-        f"{what}{on} is more than the {case.money(limit)} I can approve myself, so a person on "
-        f"our team decides on it. Nothing has been refunded yet. {when}"
-    )
+    if case.tool == "cancel_order":
+        refund = f"a refund of {case.money(amount)}" if amount else "a refund"
+        text = (
+            f"Cancelling {case.name} means {refund}, more than the {case.money(limit)} I can "
+            f"approve myself, so a person on our team decides on it. Nothing has been cancelled "
+            f"or refunded yet. {when}"
+        )
+    else:
+        what = f"A refund of {case.money(amount)}" if amount else "This refund"
+        on = f" on {case.name}" if case.order.get("name") else ""
+        text = (
+            f"{what}{on} is more than the {case.money(limit)} I can approve myself, so a person "
+            f"on our team decides on it. Nothing has been refunded yet. {when}"
+        )
     step = "A person on our team reviews it" + (
         "." if review.sentence else " within one business day."
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.verification import find_code
 from tools.policy import StorePolicy
 
 ORDER_INTENTS = frozenset(
@@ -351,6 +352,9 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
     if float(understanding.get("frustration", 0.0)) >= FRUSTRATION_LIMIT:
         return _escalate("frustration", "The customer is very frustrated.", "high")
     if pending:
+        text = str((state.get("message") or {}).get("text", ""))
+        if pending.get("proof") and find_code(text):
+            return Decision("act", "the one-time code for the pending action", "execute_pending")
         if understanding.get("is_confirmation"):
             return Decision("act", "explicit yes to the pending action", "execute_pending")
         if understanding.get("is_denial"):

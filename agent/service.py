@@ -1,21 +1,34 @@
 """The resolution service: one inbound message in, one response out (DESIGN.md §3.3).
 
 Order of work: validate and resolve the sender, dedupe on `(channel, external_id)`, record the
-message, run the customer's graph thread under a per-customer lock, store the response with the
-message (so a redelivery gets the same body and no second action), store the trace.
+message with a lease, run the customer's graph thread under a per-customer lock, store the
+response with the message (so a redelivery gets the same body and no second action) and clear
+the lease, store the trace.
+
+Durability. A message is recorded before it is worked on, so a crash never loses it: the lease
+says how long its handler may take. A redelivery while the lease runs is answered 409 at once
+(no queueing); after the lease, an unanswered message is taken over by the redelivery or by the
+recovery sweep (`recover`, also run at start-up) and completed. Under the customer's lock the
+stored response is checked again, so a message is answered exactly once even if its lease ran
+out while the first handler was still busy; writes carry idempotency keys besides.
+
+Concurrency. At most `max_concurrent` turns run at once per process; the rest wait for a slot
+without holding a database connection (each running turn holds at most two: the customer's
+lock on PostgreSQL and a short-lived session).
 """
 
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from sqlmodel import Session
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
 
 from agent.context import Context, Services
 from agent.graph import builder
@@ -30,8 +43,8 @@ from inbox.conversations import (
     message_view,
     record_message,
 )
-from inbox.identity import resolve_customer
-from inbox.models import Author, Direction, Escalation, Message, Trace, new_id
+from inbox.identity import canonical_customer, resolve_customer
+from inbox.models import Author, Direction, Escalation, Message, Trace, new_id, utcnow
 
 logger = logging.getLogger("threadline.agent")
 
@@ -44,6 +57,7 @@ SESSION_FIELDS = (
     "orders_seen",
     "shop_checked",
     "escalation_matter",
+    "order_grants",
 )
 
 
@@ -116,9 +130,10 @@ class Resolution:
         return self.response.model_dump(mode="json")
 
 
-def inbound_state(inbound: Message, claimed: dict[str, str]) -> InboundMessage:
+def inbound_state(inbound: Message) -> InboundMessage:
     """The recorded inbound message as the graph's state holds it."""
     view = message_view(inbound)
+    sender = inbound.meta.get("sender") or {}
     return {
         "id": view["id"],
         "conversation_id": inbound.conversation_id,
@@ -126,85 +141,146 @@ def inbound_state(inbound: Message, claimed: dict[str, str]) -> InboundMessage:
         "text": view["text"],
         "subject": view["subject"],
         "sent_at": view["sent_at"],
-        "claimed_email": claimed.get("email"),
-        "claimed_phone": claimed.get("phone"),
+        "claimed_email": sender.get("claimed_email"),
+        "claimed_phone": sender.get("claimed_phone"),
+        "claim_keyed": bool(sender.get("claim_keyed")),
     }
 
 
 class Resolver:
     """Runs inbound messages through the graph; one instance per process and store."""
 
-    def __init__(self, services: Services, checkpointer: BaseCheckpointSaver[Any]) -> None:
+    def __init__(
+        self,
+        services: Services,
+        checkpointer: BaseCheckpointSaver[Any],
+        *,
+        max_concurrent: int = 8,
+        lease_seconds: float = 30.0,
+    ) -> None:
         self.services = services
         self.graph = builder.compile(checkpointer=checkpointer)
         self.locks = CustomerLocks(services.engine)
-        self.in_flight_wait = 30.0
-        """Seconds a redelivery waits for another process to finish the original."""
+        self.slots = threading.BoundedSemaphore(max_concurrent)
+        """Turns that may run at once in this process."""
+        self.lease = timedelta(seconds=lease_seconds)
+        """How long a handler may take before its message may be taken over."""
 
     def handle(self, request: InboundRequest) -> Resolution:
         sender = sender_identity(request.sender, self.services.phone_region)
-        claims, claimed = sender.claims, sender.claimed
-        # Deliveries of one message serialise on its id, and turns of one customer on theirs.
-        with self.locks.hold(f"msg:{request.channel}:{request.external_id}"):
-            stored = self._stored_response(request)
-            if stored is not None:
-                return Resolution(MessageOut.model_validate(stored), duplicate=True)
-            with Session(self.services.engine, expire_on_commit=False) as session:
-                resolution = resolve_customer(
-                    session, claims, name=request.name, channel=request.channel
-                )
-                customer_id = resolution.customer.id
-                conversation = current_conversation(session, customer_id, request.channel)
-                try:
-                    inbound = record_message(
-                        session,
-                        conversation,
-                        direction=Direction.inbound,
-                        channel=request.channel,
-                        author=Author.customer,
-                        text=request.text,
-                        subject=request.subject,
-                        external_id=request.external_id,
-                        thread_id=request.thread_id,
-                        sent_at=request.sent_at,
-                    )
-                except DuplicateMessage:
-                    session.rollback()
-                    stored = self._wait_for_response(request)
-                    return Resolution(MessageOut.model_validate(stored), duplicate=True)
-                session.commit()
-            with self.locks.hold(f"customer:{customer_id}"):
-                response = self._run(customer_id, inbound, claimed)
-            return Resolution(response, duplicate=False)
-
-    def _wait_for_response(self, request: InboundRequest) -> dict[str, Any]:
-        """The original delivery's response, once the process handling it has stored it."""
-        deadline = time.monotonic() + self.in_flight_wait
-        while True:
-            stored = self._stored_response(request)
-            if stored is not None:
-                return stored
-            if time.monotonic() >= deadline:
-                raise MessageInFlight(f"{request.channel}/{request.external_id} is in progress")
-            time.sleep(0.2)
-
-    def _stored_response(self, request: InboundRequest) -> dict[str, Any] | None:
         with Session(self.services.engine, expire_on_commit=False) as session:
-            message = find_message(session, request.channel, request.external_id)
-            if message is None:
-                return None
-            response = message.meta.get("response")
+            known = find_message(session, request.channel, request.external_id)
+        if known is not None:
+            return self._redelivered(known)
+        with Session(self.services.engine, expire_on_commit=False) as session:
+            resolution = resolve_customer(
+                session, sender.claims, name=request.name, channel=request.channel
+            )
+            customer_id = resolution.customer.id
+            conversation = current_conversation(session, customer_id, request.channel)
+            try:
+                inbound = record_message(
+                    session,
+                    conversation,
+                    direction=Direction.inbound,
+                    channel=request.channel,
+                    author=Author.customer,
+                    text=request.text,
+                    subject=request.subject,
+                    external_id=request.external_id,
+                    thread_id=request.thread_id,
+                    sent_at=request.sent_at,
+                    meta={
+                        "sender": {
+                            "claimed_email": sender.claimed.get("email"),
+                            "claimed_phone": sender.claimed.get("phone"),
+                            "claim_keyed": bool(
+                                sender.session_key and sender.session_key.startswith("claim:")
+                            ),
+                        }
+                    },
+                )
+                inbound.lease_until = utcnow() + self.lease
+            except DuplicateMessage as duplicate:  # a concurrent delivery recorded it first
+                session.rollback()
+                return self._redelivered(duplicate.existing)
+            session.commit()
+        return self._complete(inbound, customer_id)
+
+    def recover(self, *, everything: bool = False) -> int:
+        """Complete inbound messages whose handler died (lease over, no response); with
+        `everything`, also those still leased (at start-up of the only process). Returns how
+        many were completed here."""
+        horizon = utcnow() + (timedelta(days=3650) if everything else timedelta(0))
+        with Session(self.services.engine, expire_on_commit=False) as session:
+            stuck = session.exec(
+                select(Message)
+                .where(Message.direction == Direction.inbound)
+                .where(col(Message.lease_until).is_not(None))
+                .where(col(Message.lease_until) < horizon)
+                .order_by(col(Message.sent_at), col(Message.id))
+            ).all()
+        completed = 0
+        for message in stuck:
+            if self._take_over(message, horizon):
+                try:
+                    self._complete(message, message.customer_id)
+                    completed += 1
+                except Exception:  # one message must not stop the others' recovery
+                    logger.exception("recovery failed for message %s", message.id)
+        if completed:
+            logger.info("recovered %d unanswered message(s)", completed)
+        return completed
+
+    def _redelivered(self, message: Message) -> Resolution:
+        """A message seen before: its response, a 409 while it is in hand, or a take-over."""
+        stored = message.meta.get("response")
+        if stored:
+            return Resolution(MessageOut.model_validate(stored), duplicate=True)
+        if not self._take_over(message, utcnow()):
+            raise MessageInFlight(
+                f"{message.channel}/{message.external_id} is being handled; retry shortly"
+            )
+        resolution = self._complete(message, message.customer_id)
+        return Resolution(resolution.response, duplicate=True)
+
+    def _take_over(self, message: Message, horizon: datetime) -> bool:
+        """Claim an unanswered message whose lease ended before `horizon` (atomically)."""
+        with Session(self.services.engine) as session:
+            taken = session.execute(
+                update(Message)
+                .where(col(Message.id) == message.id)
+                .where(or_(col(Message.lease_until).is_(None), col(Message.lease_until) < horizon))
+                .values(lease_until=utcnow() + self.lease)
+            )
+            session.commit()
+        return bool(getattr(taken, "rowcount", 0))
+
+    def _complete(self, inbound: Message, customer_id: str) -> Resolution:
+        """Run the turn for a recorded message, once, under the customer's lock."""
+        with self.slots:
+            with Session(self.services.engine, expire_on_commit=False) as session:
+                owner = canonical_customer(session, customer_id)
+            customer_id = owner.id if owner else customer_id
+            with self.locks.hold(f"customer:{customer_id}"):
+                stored = self._stored_response(inbound.id)
+                if stored is not None:  # another handler finished it while this one waited
+                    return Resolution(MessageOut.model_validate(stored), duplicate=True)
+                response = self._run(customer_id, inbound)
+        return Resolution(response, duplicate=False)
+
+    def _stored_response(self, message_id: str) -> dict[str, Any] | None:
+        with Session(self.services.engine, expire_on_commit=False) as session:
+            message = session.get(Message, message_id)
+            response = message.meta.get("response") if message else None
             return dict(response) if response else None
 
-    def _run(self, customer_id: str, inbound: Message, claimed: dict[str, str]) -> MessageOut:
+    def _run(self, customer_id: str, inbound: Message) -> MessageOut:
         context = Context(self.services)
-        payload: AgentInput = {
-            "customer_id": customer_id,
-            "message": inbound_state(inbound, claimed),
-        }
+        payload: AgentInput = {"customer_id": customer_id, "message": inbound_state(inbound)}
         config: RunnableConfig = {"configurable": {"thread_id": customer_id}}
         try:
-            state: dict[str, Any] = self.graph.invoke(payload, config=config, context=context)
+            state: dict[str, Any] = self._invoke(payload, config, context)
         except Exception:
             logger.exception("graph failed for message %s", inbound.id)
             state = self._fail_safe(inbound, context)
@@ -225,8 +301,30 @@ class Resolver:
             message = session.get(Message, inbound.id)
             assert message is not None
             message.meta = {**message.meta, "response": response.model_dump(mode="json")}
+            message.lease_until = None
             session.commit()
         return response
+
+    def _invoke(
+        self, payload: AgentInput, config: RunnableConfig, context: Context
+    ) -> dict[str, Any]:
+        """Run the turn, or finish the one a crash cut short for this very message.
+
+        A fresh run after a cut-short one would read the session as the crash left it (a
+        proposal already carried out, say) and answer as if nothing had happened; so a run that
+        stopped between nodes resumes from its last checkpoint, and one that finished but was
+        not stored gives its final state.
+        """
+        snapshot = self.graph.get_state(config)
+        interrupted = (snapshot.values.get("message") or {}).get("id") == payload["message"]["id"]
+        if interrupted and snapshot.next:
+            logger.info("resuming a cut-short turn at %s", ", ".join(snapshot.next))
+            resumed: dict[str, Any] = self.graph.invoke(None, config=config, context=context)
+            return resumed
+        if interrupted:
+            return dict(snapshot.values)
+        state: dict[str, Any] = self.graph.invoke(payload, config=config, context=context)
+        return state
 
     def _carry_session(self, state: dict[str, Any], survivor: str) -> None:
         """After a merge the survivor's thread continues the session the customer was in."""
@@ -239,7 +337,7 @@ class Resolver:
 
         state: dict[str, Any] = {
             "customer_id": inbound.customer_id,
-            "message": inbound_state(inbound, {}),
+            "message": inbound_state(inbound),
             "escalation": {
                 "code": "internal_error",
                 "priority": "high",

@@ -22,9 +22,21 @@ class InboundMessage(TypedDict):
     claimed_email: str | None
     """An email the sender gave but the channel did not prove (e.g. typed into a chat form)."""
     claimed_phone: str | None
+    claim_keyed: bool
+    """The session is keyed only by an identifier the sender claimed (no handle, no thread):
+    anyone claiming it shares the session, so nothing proven in it is kept."""
 
 
-class PendingAction(TypedDict):
+class CodeProof(TypedDict):
+    """A one-time code sent before a write on an order opened by a claim (`agent.verification`)."""
+
+    code_id: str
+    kind: str
+    masked: str
+    """Where the code went, masked, to tell the customer."""
+
+
+class PendingAction(TypedDict, total=False):
     """An irreversible action proposed to the customer, waiting for an explicit yes."""
 
     id: str
@@ -34,6 +46,10 @@ class PendingAction(TypedDict):
     channel: str
     """Where it was proposed; the yes may come on any channel."""
     proposed_at: str
+    proof: CodeProof | None
+    """Set when the yes must be the one-time code (the order was opened by a claim)."""
+    grant: dict[str, list[str]] | None
+    """The claimed emails/phones that opened the order (used when writes accept a claim)."""
 
 
 class OpenIssue(TypedDict):
@@ -73,6 +89,9 @@ class AgentState(TypedDict, total=False):
     """Proven identifiers already looked up in the shop without finding one record."""
     orders_seen: dict[str, dict[str, Any]]
     """Order summaries looked at for this customer (by name), for the escalation packet."""
+    order_grants: dict[str, dict[str, list[str]]]
+    """Orders opened for reading by a claim (order number + the email/phone on it): order name
+    to the claimed identifiers that matched. A grant reads that order only; it never merges."""
     escalation_matter: dict[str, Any] | None
     """What the person's case is about (reason code, order, intent), so unrelated requests stay
     with the agent."""
@@ -130,6 +149,8 @@ class AgentState(TypedDict, total=False):
     """The last write's result, for the composer."""
     refusal: dict[str, Any] | None
     """Why an action was refused and what can still be done, from the order's own facts."""
+    code: dict[str, Any] | None
+    """The one-time code asked for this turn: where it went (masked), tries left, outcome."""
     blocked: list[dict[str, Any]]
     """Lines that cannot be returned, with reasons."""
     eligibility: list[dict[str, Any]]
@@ -165,6 +186,7 @@ TURN_DEFAULTS: dict[str, Any] = {
     "gate": {},
     "tool_result": None,
     "refusal": None,
+    "code": None,
     "blocked": [],
     "eligibility": [],
     "review_id": None,

@@ -43,7 +43,8 @@ def require_roles(*roles: Role) -> Callable[..., ApiKey]:
     allowed = {*roles, Role.admin}
 
     def _check(
-        session: SessionDep,
+        request: Request,
+        engine: EngineDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiKey:
         if credentials is None or credentials.scheme.lower() != "bearer":
@@ -53,13 +54,25 @@ def require_roles(*roles: Role) -> Callable[..., ApiKey]:
                 "an API key is required: Authorization: Bearer <key>",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        key = authenticate(session, credentials.credentials)
+        # A session of its own, closed at once: the request may wait a long time afterwards
+        # (for the customer's turn), and must not hold a pooled connection while it does.
+        with Session(engine, expire_on_commit=False) as session:
+            key = authenticate(session, credentials.credentials)
         if key is None:
             raise ApiError(
                 401,
                 "unauthorized",
                 "the API key is unknown or revoked",
                 headers={"WWW-Authenticate": "Bearer"},
+            )
+        # Counted before the role check: a key probing routes it may not use is limited too.
+        wait: int = request.app.state.rate_limiter.acquire(key.id)
+        if wait:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"this API key made too many requests; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
             )
         if key.role not in allowed:
             raise ApiError(

@@ -1,7 +1,10 @@
 """Structured logs with a request id on every line, and nothing private in them.
 
 Package code logs facts (ids, counts, timings), never message bodies or keys. As a second line of
-defence the filter masks anything shaped like an API key, an email address or a phone number.
+defence the filter masks anything shaped like an API key, an email address or a phone number,
+and tracebacks never print a database error's text: SQLAlchemy hides statement parameters
+(`hide_parameters`), but PostgreSQL's own message repeats the offending values ("Key (email)=(…)
+already exists"), so those messages are replaced by their class and SQLSTATE.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -49,7 +54,51 @@ class ContextFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+def _hides_text(exc: BaseException) -> bool:
+    """Errors raised by a database driver, whose text may repeat the values sent."""
+    from sqlalchemy.exc import DBAPIError
+
+    driver_errors: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error)
+    try:
+        import psycopg
+
+        driver_errors += (psycopg.Error,)
+    except ImportError:  # PostgreSQL support not installed
+        pass
+    return isinstance(exc, driver_errors)
+
+
+def format_exception_safely(exc: BaseException) -> str:
+    """A traceback (causes first, as Python prints it) without database error texts."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    parts = []
+    for error in reversed(chain):
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        if _hides_text(error):
+            original = getattr(error, "orig", None)
+            state = getattr(original, "sqlstate", None) or getattr(error, "code", None)
+            message = f"database error text hidden (SQLSTATE {state})" if state else "text hidden"
+        else:
+            message = str(error)
+        parts.append(
+            f"Traceback (most recent call last):\n{stack}{type(error).__name__}: {message}"
+        )
+    return "\n\nDuring handling of the above exception, another one happened:\n\n".join(parts)
+
+
+class SafeExceptionsFormatter(logging.Formatter):
+    def formatException(self, ei: object) -> str:
+        exc = ei[1] if isinstance(ei, tuple) and len(ei) == 3 else None
+        if isinstance(exc, BaseException):
+            return format_exception_safely(exc)
+        return super().formatException(ei)  # type: ignore[arg-type]
+
+
+class JsonFormatter(SafeExceptionsFormatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -74,7 +123,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            SafeExceptionsFormatter(
+                "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+            )
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]

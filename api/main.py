@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.ratelimit import RateLimiter
 from api.routes import (
     conversations,
     customers,
@@ -47,7 +48,7 @@ def create_app(
 ) -> FastAPI:
     """The app; unless `prepared`, its start-up migrates SQLite and installs bootstrap keys."""
     settings = settings or Settings()
-    engine = engine or make_engine(settings.resolved_database_url)
+    engine = engine or make_engine(settings.resolved_database_url, **settings.engine_options)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +72,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.store = None
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

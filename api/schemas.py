@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.response import MessageOut
 from inbox.models import (
@@ -22,10 +22,49 @@ __all__ = ["MessageOut"]
 """The resolution response is the agent's own model (`agent.response`), served as is."""
 
 
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""The dates a request may carry; beyond them a timestamp is a mistake (and near the ends of
+Python's range, converting it between time zones overflows)."""
+
+
+def _without_nul(value: Any) -> Any:
+    """Strings with NUL characters removed, inside lists and mappings too (PostgreSQL refuses
+    NUL in text, and no customer means one)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    return value
+
+
 class StrictRequest(BaseModel):
-    """Base for request bodies: unknown fields are refused, not ignored."""
+    """Base for request bodies: unknown fields are refused, not ignored; NUL characters are
+    dropped from every string before the length limits apply."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_nul(cls, data: Any) -> Any:
+        return _without_nul(data)
+
+
+def sane_moment(value: datetime | None) -> datetime | None:
+    """A timestamp between `EARLIEST` and `LATEST`; one without a zone is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        inside = EARLIEST <= value <= LATEST
+    except OverflowError:  # an offset pushes it past year 9999
+        inside = False
+    if not inside:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
 
 
 class IdentityPublic(BaseModel):
@@ -134,6 +173,11 @@ class MessageIn(StrictRequest):
     subject: str | None = Field(default=None, max_length=500)
     text: str = Field(min_length=1, max_length=20_000)
     sent_at: datetime | None = None
+
+    @field_validator("sent_at")
+    @classmethod
+    def _sane_sent_at(cls, value: datetime | None) -> datetime | None:
+        return sane_moment(value)
 
 
 class EscalationSummary(BaseModel):

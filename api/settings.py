@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,16 +43,46 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     """Requests with larger bodies are refused with 413."""
+    rate_limit_per_minute: int = Field(default=3000, ge=0)
+    """Requests one API key may make per minute (its token bucket's refill); 0: no limit."""
+    rate_limit_burst: int = Field(default=300, ge=0)
+    """Requests one API key may make at once before the per-minute rate holds; 0: no limit."""
     today: date | None = None
     """Pins the business date for policy windows (tests, replays); default: the real date, or
     for a sandbox store the `today` in its `sandbox/store.json`."""
     default_phone_region: str = "US"
     """Region used to read phone numbers written without a country code."""
+    max_concurrent_messages: int = Field(default=8, ge=1, le=256)
+    """Turns one process runs at once; further messages wait for a slot without holding a
+    database connection."""
+    message_lease_seconds: float = Field(default=30.0, ge=1.0)
+    """How long a message's handler may take before a redelivery or the recovery sweep takes
+    the message over (a crashed handler's message is answered after at most this long)."""
+    recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    """How often the recovery sweep looks for messages whose handler died (it also runs at
+    start-up)."""
+    db_pool_size: int | None = Field(default=None, ge=1)
+    """Database connections kept per process; default `2 * max_concurrent_messages + 4` (a
+    running turn holds at most two: its customer's lock and a short session; the rest serve
+    the other routes)."""
+    db_max_overflow: int = Field(default=4, ge=0)
+    """Extra connections allowed above the pool in a burst."""
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a request waits for a pooled connection before it fails (503, never a hang)."""
 
     @field_validator("default_phone_region")
     @classmethod
     def _upper_region(cls, value: str) -> str:
         return value.upper()
+
+    @property
+    def engine_options(self) -> dict[str, Any]:
+        """`inbox.db.make_engine`'s pool settings."""
+        return {
+            "pool_size": self.db_pool_size or 2 * self.max_concurrent_messages + 4,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout,
+        }
 
     @property
     def resolved_database_url(self) -> str:

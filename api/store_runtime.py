@@ -17,6 +17,7 @@ from agent.composer import TemplateComposer
 from agent.context import Services
 from agent.escalation_delivery import EscalationNotifier
 from agent.ledger import SqlIdempotencyStore
+from agent.recovery import RecoverySweeper
 from agent.service import Resolver
 from api.settings import Settings
 from knowledge.embeddings import encode
@@ -85,7 +86,12 @@ def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRun
         tools = ShopifyTools(client, policy, SqlIdempotencyStore(engine))
     today_value = settings.today or anchored_today
     today: Callable[[], date] = (lambda: today_value) if today_value else date.today
-    knowledge = open_knowledge(settings, store_dir)
+    knowledge_problem = None
+    try:
+        knowledge = open_knowledge(settings, store_dir)
+    except Exception as exc:  # the service still starts: it reports not ready and hands over
+        logger.error("the knowledge index could not be opened: %s", type(exc).__name__)
+        knowledge, knowledge_problem = None, f"could not be opened ({type(exc).__name__})"
     webhook_secret = settings.escalation_webhook_secret
     notifier = EscalationNotifier(
         engine,
@@ -99,14 +105,28 @@ def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRun
         composer=TemplateComposer(encoder=encode),
         notifier=notifier,
         knowledge=knowledge,
+        knowledge_problem=knowledge_problem,
         tools=tools,
         today=today,
         phone_region=settings.default_phone_region,
     )
-    checkpointer, resource = make_checkpointer(settings.resolved_database_url, settings.data_dir)
+    checkpointer, resource = make_checkpointer(
+        settings.resolved_database_url,
+        settings.data_dir,
+        max_connections=settings.max_concurrent_messages + 2,
+    )
     closers.append(resource.close)
+    resolver = Resolver(
+        services,
+        checkpointer,
+        max_concurrent=settings.max_concurrent_messages,
+        lease_seconds=settings.message_lease_seconds,
+    )
+    sweeper = RecoverySweeper(resolver, interval=settings.recovery_interval_seconds)
+    sweeper.start(everything=engine.dialect.name == "sqlite")
+    closers.append(sweeper.stop)
     return StoreRuntime(
-        resolver=Resolver(services, checkpointer),
+        resolver=resolver,
         services=services,
         store_dir=store_dir,
         knowledge=knowledge,

@@ -17,17 +17,28 @@ from sqlmodel import Session
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout, and its folder."""
+def make_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 4, pool_timeout: float = 10.0
+) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout, and its folder.
+
+    Statement parameters never appear in errors or logs (`hide_parameters`): they carry message
+    text, names and addresses.
+    """
     parsed = make_url(url)
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": 30},
+        "hide_parameters": True,
+    }
     database = parsed.database
     if not database or database == ":memory:":
         kwargs["poolclass"] = StaticPool
     else:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.update(pool)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -149,6 +149,11 @@ class Message(SQLModel, table=True):
     meta: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
     )
+    lease_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    """An inbound message is being handled until then; after it, an unanswered message is
+    taken over (a redelivery or the recovery sweep) and completed."""
 
 
 class Event(SQLModel, table=True):
@@ -268,5 +273,52 @@ class Review(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     decided_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class VerificationCode(SQLModel, table=True):
+    """A one-time code sent to an email or phone on file, to prove the customer controls it."""
+
+    __tablename__ = "verification_codes"
+
+    id: str = Field(default_factory=lambda: new_id("vcd"), primary_key=True, max_length=40)
+    customer_id: str = Field(foreign_key="customers.id", index=True, max_length=40)
+    """Who asked for it: a correct code links the identifier to this customer."""
+    kind: str = Field(max_length=20)
+    """`email` or `phone`."""
+    value: str = Field(max_length=320)
+    """The identifier the code was sent to (normalised)."""
+    code_hash: str = Field(max_length=64)
+    """HMAC-SHA256 of the code under `salt`: the code itself is never stored."""
+    salt: str = Field(max_length=32)
+    attempts: int = 0
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message Threadline sends on its own (a one-time code, later replies and updates)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "created_at"),)
+
+    id: str = Field(default_factory=lambda: new_id("obx"), primary_key=True, max_length=40)
+    customer_id: str | None = Field(default=None, index=True, max_length=40)
+    channel: Channel = Field(sa_type=String(20))
+    recipient: str = Field(max_length=320)
+    purpose: str = Field(max_length=40)
+    """Why it is sent: `verification_code`, …"""
+    subject: str | None = Field(default=None, max_length=500)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    sent_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

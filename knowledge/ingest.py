@@ -8,11 +8,14 @@ files cost a hash and no embedding; files that disappeared lose their passages.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from knowledge.embeddings import encode
 from knowledge.passages import SUFFIXES, BadDocument, Passage, load_passages
@@ -122,9 +125,14 @@ def ingest_directory(
         for done, item in enumerate(planned):
             if progress:
                 progress(done, total, item.source)
-            embeddings = encode([p.indexed_text for p in item.passages])
+            embeddings, sentence_embeddings = _embed(item.passages)
             store.replace_file(
-                item.source, item.passages, embeddings, item.file_hash, item.stale_ids
+                item.source,
+                item.passages,
+                embeddings,
+                item.file_hash,
+                item.stale_ids,
+                sentence_embeddings=sentence_embeddings,
             )
             report.passages_written += len(item.passages)
             report.passages_deleted += len(item.stale_ids - {p.id for p in item.passages})
@@ -149,3 +157,12 @@ def ingest_directory(
         report.seconds,
     )
     return report
+
+
+def _embed(passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Passage vectors and, per passage, its sentence vectors: one model call for the file."""
+    sentences = [p.sentence_texts for p in passages]
+    vectors = encode([p.indexed_text for p in passages] + [t for s in sentences for t in s])
+    passage_vectors, rest = vectors[: len(passages)], vectors[len(passages) :]
+    bounds = np.cumsum([0, *(len(s) for s in sentences)])
+    return passage_vectors, [rest[a:b] for a, b in itertools.pairwise(bounds)]

@@ -16,6 +16,7 @@ class LexicalIndex:
 
     def __init__(self, passages: Sequence[StoredPassage]) -> None:
         self.passages = list(passages)
+        self.by_id = {p.id: p for p in self.passages}
         corpus = [tokenize(p.indexed_text) or ["_empty_"] for p in self.passages]
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if corpus:

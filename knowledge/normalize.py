@@ -168,6 +168,38 @@ _GLOSSARY = {
     "rabattcode": "discount code",
 }
 
+# English support words that stores write in other words ("do gift cards expire?" against
+# "stay valid for five years"). Both directions where both are common; additions only.
+_SYNONYMS = {
+    "expire": "valid validity",
+    "expires": "valid validity",
+    "expired": "valid validity",
+    "expiry": "valid validity",
+    "expiration": "valid validity",
+    "valid": "expire",
+    "validity": "expire",
+    "deadline": "within days",
+    "around": "hours open",
+    "courier": "carrier",
+    "couriers": "carrier",
+    "parcel": "package",
+    "package": "parcel",
+    "swap": "exchange",
+    "trade": "exchange",
+    "exchange": "swap",
+    "broken": "damaged",
+    "smashed": "damaged",
+    "cracked": "damaged",
+    "snapped": "damaged",
+    "faulty": "defective damaged",
+    "defective": "faulty damaged",
+    "fee": "cost",
+    "fees": "cost",
+    "guarantee": "warranty",
+    "guaranteed": "warranty",
+    "warranty": "guarantee",
+    "reach": "contact",
+}
 _STOPWORDS = frozenset(
     " ".join(
         (
@@ -191,11 +223,10 @@ def strip_accents(text: str) -> str:
 
 
 def expand_query(query: str) -> str:
-    """The query plus English expansions of shorthand and foreign support words."""
+    """The query plus English expansions of shorthand, foreign support words and synonyms."""
     words = _TOKEN.findall(strip_accents(query.lower()))
-    additions = [
-        extra for word in words for extra in (_SHORTHAND.get(word), _GLOSSARY.get(word)) if extra
-    ]
+    lookups = (_SHORTHAND, _GLOSSARY, _SYNONYMS)
+    additions = [extra for word in words for table in lookups if (extra := table.get(word))]
     if not additions:
         return query
     return f"{query} ({' '.join(dict.fromkeys(additions))})"

@@ -21,6 +21,10 @@ MIN_INTRO_CHARS = 300
 """A document's lead paragraph shorter than this joins its first section instead of standing
 alone: a two-line summary under the title matches every question vaguely and none well."""
 
+MIN_SENTENCE_CHARS = 12
+"""Shorter fragments ("Yes.", a list marker) say too little to be matched on their own."""
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9$])|\n+")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.DOTALL)
@@ -62,6 +66,28 @@ class Passage:
         """What is embedded and indexed: the heading path gives short sections their context."""
         context = " > ".join(dict.fromkeys((self.title, *self.heading_path)))
         return f"{context}\n\n{self.text}"
+
+    @property
+    def sentence_texts(self) -> list[str]:
+        """Each sentence of the body, led by the passage's heading, embedded on its own.
+
+        A passage vector averages everything the section says, so a question about one of its
+        details ("do gift cards expire?" against a section that mostly explains buying them)
+        can lose to a vaguer neighbour. Matching the question against single sentences finds
+        the detail; the heading keeps the sentence's subject ("Support hours: Our team answers
+        Monday to Friday")."""
+        return [f"{self.heading}: {sentence}" for sentence in split_sentences(self.text)]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of a passage body, Markdown bullets and emphasis stripped."""
+    sentences: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        sentence = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", piece).strip()
+        sentence = re.sub(r"[*_`]{1,2}(?=\S)|(?<=\S)[*_`]{1,2}", "", sentence)
+        if len(sentence) >= MIN_SENTENCE_CHARS:
+            sentences.append(sentence)
+    return sentences
 
 
 def slugify(text: str) -> str:

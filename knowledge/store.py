@@ -4,10 +4,15 @@ Each stored passage carries its file's hash, its file's passage count and the pi
 its metadata. Together they are the ingest manifest: a file is up to date only when its stored
 ids, hashes and version all match what the file produces now, so an ingest that stopped half-way
 is noticed and repaired by the next run, even on a Chroma server shared by several processes.
+
+Next to the passages, a companion collection holds one vector per sentence of each passage
+(`Passage.sentence_texts`), tagged with its passage's id, so a search can match a question
+against a passage's single details as well as against the whole passage.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,12 +24,13 @@ import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Where
 from chromadb.config import Settings
 
 from knowledge.embeddings import MODEL_NAME, MiniLMEmbeddingFunction
 from knowledge.passages import Passage
 
-PIPELINE_VERSION = f"{MODEL_NAME}/passages-v1"
+PIPELINE_VERSION = f"{MODEL_NAME}/passages-v2"
 """Bump when splitting or indexed text changes: every file is then re-embedded."""
 DEFAULT_COLLECTION = "kb-demo"
 
@@ -46,6 +52,14 @@ def open_client(data_dir: Path | None = None, chroma_url: str | None = None) -> 
     path = Path(data_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def sentence_collection_name(name: str) -> str:
+    """The companion collection of `name` holding sentence vectors (Chroma allows 63 chars)."""
+    full = f"{name}-sentences"
+    if len(full) <= 63:
+        return full
+    return f"{name[:40].rstrip('-_')}-{hashlib.sha256(name.encode()).hexdigest()[:12]}-sentences"
 
 
 def collection_name(store_dir: Path) -> str:
@@ -94,7 +108,7 @@ class FileState:
 
 
 class PassageStore:
-    """Read and write passages in one Chroma collection (cosine space)."""
+    """Read and write passages (and their sentences) in Chroma collections (cosine space)."""
 
     def __init__(self, client: ClientAPI, name: str = DEFAULT_COLLECTION) -> None:
         self.client = client
@@ -104,6 +118,11 @@ class PassageStore:
             embedding_function=MiniLMEmbeddingFunction(),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"revision": 0},
+        )
+        self.sentences: Collection = client.get_or_create_collection(
+            sentence_collection_name(name),
+            embedding_function=MiniLMEmbeddingFunction(),  # type: ignore[arg-type]
+            configuration={"hnsw": {"space": "cosine"}},
         )
 
     def count(self) -> int:
@@ -146,13 +165,18 @@ class PassageStore:
         embeddings: np.ndarray,
         file_hash: str,
         stale_ids: Iterable[str] = (),
+        sentence_embeddings: Sequence[np.ndarray] = (),
     ) -> None:
-        """Write a file's passages, then drop its ids that no longer exist.
+        """Write a file's sentences and passages, then drop its ids that no longer exist.
 
-        New passages are written before old ones are removed, so a reader never sees the file
-        vanish; a crash between the two steps leaves a mismatch the manifest detects.
+        `sentence_embeddings[i]` holds the vectors of `passages[i].sentence_texts`. Sentences go
+        first: the passages complete the manifest, so a crash before them is repaired by the
+        next ingest. New rows are written before old ones are removed, so a reader never sees
+        the file vanish; a crash between the two steps leaves a mismatch the manifest detects.
         """
         batch = self.client.get_max_batch_size()
+        if sentence_embeddings:
+            self._replace_sentences(source, passages, sentence_embeddings, batch)
         for start in range(0, len(passages), batch):
             chunk = passages[start : start + batch]
             self.collection.upsert(
@@ -164,12 +188,40 @@ class PassageStore:
         keep = {p.id for p in passages}
         self.delete_ids([i for i in stale_ids if i not in keep])
 
+    def _replace_sentences(
+        self,
+        source: str,
+        passages: Sequence[Passage],
+        embeddings: Sequence[np.ndarray],
+        batch: int,
+    ) -> None:
+        rows = [
+            (f"{passage.id}::{n}", text, vector, _sentence_metadata(passage))
+            for passage, vectors in zip(passages, embeddings, strict=True)
+            for n, (text, vector) in enumerate(zip(passage.sentence_texts, vectors, strict=True))
+        ]
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            self.sentences.upsert(
+                ids=[row[0] for row in chunk],
+                documents=[row[1] for row in chunk],
+                embeddings=np.stack([row[2] for row in chunk]),
+                metadatas=[row[3] for row in chunk],
+            )
+        keep = {row[0] for row in rows}
+        old = self.sentences.get(where={"source": source}, include=[])["ids"]
+        stale = [i for i in old if i not in keep]
+        for start in range(0, len(stale), batch):
+            self.sentences.delete(ids=stale[start : start + batch])
+
     def delete_ids(self, ids: Iterable[str]) -> None:
-        """Remove passages by id (no-op for an empty list)."""
+        """Remove passages, and their sentences, by id (no-op for an empty list)."""
         ids = list(ids)
         batch = self.client.get_max_batch_size()
         for start in range(0, len(ids), batch):
-            self.collection.delete(ids=ids[start : start + batch])
+            chunk = ids[start : start + batch]
+            self.sentences.delete(where=cast(Where, {"passage_id": {"$in": chunk}}))
+            self.collection.delete(ids=chunk)
 
     def all_passages(self) -> list[StoredPassage]:
         """Every stored passage, sorted by id (the lexical index is built from these)."""
@@ -199,6 +251,38 @@ class PassageStore:
             (_stored(pid, doc, meta), 1.0 - float(dist))
             for pid, doc, meta, dist in zip(ids, docs, metas, distances, strict=True)
         ]
+
+    def query_sentences(
+        self, embedding: np.ndarray, n_results: int, where: dict[str, Any] | None = None
+    ) -> dict[str, float]:
+        """Passage id -> cosine similarity of its closest sentence, over the `n_results`
+        sentences nearest to a normalized query vector."""
+        n_results = min(n_results, self.sentences.count())
+        if n_results <= 0:
+            return {}
+        result = self.sentences.query(
+            query_embeddings=[embedding],
+            n_results=n_results,
+            where=where or None,
+            include=["metadatas", "distances"],
+        )
+        metas = (result["metadatas"] or [[]])[0]
+        distances = (result["distances"] or [[]])[0]
+        best: dict[str, float] = {}
+        for meta, distance in zip(metas, distances, strict=True):
+            passage_id = str((meta or {}).get("passage_id", ""))
+            best[passage_id] = max(best.get(passage_id, -1.0), 1.0 - float(distance))
+        return best
+
+
+def _sentence_metadata(passage: Passage) -> dict[str, str | int]:
+    """What a sentence row carries: its passage, and the fields searches filter on."""
+    return {
+        "passage_id": passage.id,
+        "source": passage.source,
+        "title": passage.title,
+        "heading": passage.heading,
+    }
 
 
 def _metadata(passage: Passage, file_hash: str, file_passages: int) -> dict[str, str | int]:

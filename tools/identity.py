@@ -62,10 +62,19 @@ class CustomerIdentity:
     def owns(self, order: dict[str, Any]) -> bool:
         """Does a GraphQL `Order` (email, phone, customer {id email phone}) belong to us?"""
         customer = order.get("customer") or {}
-        emails = {normalize_email(order.get("email")), normalize_email(customer.get("email"))}
-        phones = {normalize_phone(order.get("phone")), normalize_phone(customer.get("phone"))}
-        if self.emails & {e for e in emails if e} or self.phones & {p for p in phones if p}:
+        matched = self.matching(order)
+        if matched["emails"] or matched["phones"]:
             return True
         return bool(self.shopify_customer_id) and (
             customer_number(customer.get("id")) == self.shopify_customer_id
         )
+
+    def matching(self, order: dict[str, Any]) -> dict[str, list[str]]:
+        """Which of our emails and phones are on the order (or on its customer record)."""
+        customer = order.get("customer") or {}
+        emails = {normalize_email(order.get("email")), normalize_email(customer.get("email"))}
+        phones = {normalize_phone(order.get("phone")), normalize_phone(customer.get("phone"))}
+        return {
+            "emails": sorted(self.emails & {e for e in emails if e}),
+            "phones": sorted(self.phones & {p for p in phones if p}),
+        }

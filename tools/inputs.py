@@ -58,6 +58,13 @@ class ShippingAddress:
             str(v or "").strip() for v in (self.address1, self.city, self.zip, self.country_code)
         )
 
+    def one_line(self) -> str:
+        """The address as a customer would read it back: "77 Juniper Lane, Apt 2, Portland OR
+        97201, US" (recipient names left out)."""
+        region = " ".join(part for part in (self.city, self.province_code, self.zip) if part)
+        parts = (self.address1, self.address2, region, self.country_code.upper())
+        return ", ".join(part.strip() for part in parts if part and part.strip())
+
     def filled_from(self, current: dict[str, Any]) -> ShippingAddress:
         """Keep the recipient's name, phone and company from the current address if not given."""
         return replace(

@@ -38,6 +38,9 @@ class RefundsPolicy(_Strict):
 
 class CancellationsPolicy(_Strict):
     allowed_fulfillment_statuses: list[str] = Field(default_factory=lambda: ["unfulfilled"])
+    refund_over_limit: Literal["escalate", "allow"] = "escalate"
+    """A cancellation refunds what was paid; above `refunds.auto_approve_limit` a person decides
+    (`escalate`), unless the store lets cancellations refund any amount (`allow`)."""
 
 
 class AddressChangesPolicy(_Strict):
@@ -46,6 +49,10 @@ class AddressChangesPolicy(_Strict):
 
 class VerificationPolicy(_Strict):
     require_identity_match: bool = True
+    writes: Literal["proven", "claim"] = "proven"
+    """What a write (cancel, return, refund, address change) needs: an identity the channel, the
+    helpdesk or a one-time code proved (`proven`), or also an order number with the order's
+    email or phone (`claim`)."""
 
 
 class EscalationPolicy(_Strict):

@@ -152,7 +152,7 @@ class OrderReader:
         def run() -> ToolResult:
             raw = self.fetch_order(customer, order)
             summary = summarize_order(raw)
-            data: Json = {"order": summary.to_json()}
+            data: Json = {"order": summary.to_json(), "matched": customer.matching(raw)}
             if today is not None:
                 data["returns_eligibility"] = [
                     e.to_json() for e in return_eligibility(raw, self.policy, today)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from tools.policy import StorePolicy
 from tools.results import Reason
@@ -58,6 +59,19 @@ class LineEligibility:
             "reason": self.reason.value if self.reason else None,
             "return_deadline": self.deadline.isoformat() if self.deadline else None,
         }
+
+
+def cancel_refund_over_limit(summary: Json, policy: StorePolicy) -> tuple[Decimal, Decimal] | None:
+    """(amount, limit) when cancelling this order would refund more than a person must approve.
+
+    `summary` is an order summary (`paid`, `refunded`); None when the refund is within the
+    automatic limit or the policy lets cancellations refund any amount.
+    """
+    if policy.cancellations.refund_over_limit == "allow":
+        return None
+    amount = Decimal(str(summary.get("paid") or 0)) - Decimal(str(summary.get("refunded") or 0))
+    limit = Decimal(str(policy.refunds.auto_approve_limit))
+    return (amount, limit) if amount > limit else None
 
 
 def _returned(order: Json) -> dict[str, int]:

@@ -18,7 +18,7 @@ from tools.inputs import RefundItem, ReturnItem, ShippingAddress
 from tools.queries import ORDER_CANCEL, ORDER_UPDATE, REFUND_CREATE, RETURN_CREATE
 from tools.refunds import RefundPlanner
 from tools.results import Reason, ToolResult, done, refused
-from tools.rules import return_eligibility, status_allowed
+from tools.rules import cancel_refund_over_limit, return_eligibility, status_allowed
 from tools.summaries import Json, nodes, summarize_order
 from tools.writes import parent_transaction, refuse
 
@@ -81,6 +81,8 @@ class ShopifyTools(RefundPlanner):
                     Reason.FULFILLMENT_STATUS_NOT_ALLOWED,
                     fulfillment_status=str(raw["displayFulfillmentStatus"]).lower(),
                 )
+            if refund and (over := self._refund_over_limit(raw)) is not None:
+                return over
             outcome = self._write(
                 tool,
                 lambda: self.client.mutate(
@@ -284,6 +286,22 @@ class ShopifyTools(RefundPlanner):
             )
 
         return self._idempotent(tool, idempotency_key, customer, run)
+
+    def _refund_over_limit(self, raw: Json) -> ToolResult | None:
+        """A cancellation's refund above the automatic limit, when the policy hands it over."""
+        summary = summarize_order(raw).to_json()
+        over = cancel_refund_over_limit(summary, self.policy)
+        if over is None:
+            return None
+        amount, limit = over
+        return refuse(
+            "cancel_order",
+            Reason.ABOVE_AUTO_APPROVE_LIMIT,
+            amount=f"{amount:.2f}",
+            limit=f"{limit:.2f}",
+            currency=summary["currency"],
+            order=summary,
+        )
 
     # ---- update_shipping_address -----------------------------------------------------------
     def update_shipping_address(

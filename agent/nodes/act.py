@@ -7,10 +7,10 @@ idempotency key derived from the proposal, so a repeated yes never acts twice.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from langgraph.runtime import Runtime
-from sqlmodel import Session
 
 from agent.addresses import parse_address
 from agent.context import Context
@@ -22,10 +22,11 @@ from agent.orders import (
     describe_lines,
     fulfillment_allowed,
 )
-from agent.proof import customer_identity, prove_by_order
+from agent.proof import customer_identity
 from agent.state import AgentState
 from agent.trace import traced
 from tools.results import Status
+from tools.rules import cancel_refund_over_limit
 
 
 @traced("act")
@@ -45,18 +46,22 @@ def next_after_act(state: AgentState) -> str:
     return "compose"
 
 
-def _claimed(turn: Turn) -> tuple[list[str], list[str]]:
+def _claimed(turn: Turn, reference: str) -> tuple[list[str], list[str]]:
+    """Identifiers the sender claims that could open `reference`: typed in this message or
+    given with the message, plus those that opened this order before (a grant). Knowing the
+    order number is half the proof: in a session that anyone claiming the same email shares
+    (`claim_keyed`), the number must be in this very message."""
     message = turn.state["message"]
-    emails = list(turn.entities.get("emails") or [])
-    phones = list(turn.entities.get("phones") or [])
-    if message.get("claimed_email"):
-        emails.append(message["claimed_email"])
-    if message.get("claimed_phone"):
-        phones.append(message["claimed_phone"])
+    grant = turn.grant_for(reference)
+    named = reference in {str(n) for n in turn.entities.get("order_names") or []}
+    emails, phones = list(grant.get("emails") or []), list(grant.get("phones") or [])
+    if named or not message.get("claim_keyed"):
+        emails += list(turn.entities.get("emails") or [])
+        phones += list(turn.entities.get("phones") or [])
+        emails += [value for value in (message.get("claimed_email"),) if value]
+        phones += [value for value in (message.get("claimed_phone"),) if value]
     known = set(turn.identity.get("emails", [])) | set(turn.identity.get("phones", []))
-    return [e.lower() for e in emails if e.lower() not in known], [
-        p for p in phones if p not in known
-    ]
+    return sorted({e.lower() for e in emails} - known), sorted(set(phones) - known)
 
 
 def _order_reference(turn: Turn) -> str | None:
@@ -103,15 +108,17 @@ def _handle_order_request(turn: Turn) -> dict[str, Any]:
         "get_order", {"order": reference}, lambda: tools.get_order(identity, reference, today)
     )
     if result.status is Status.REFUSED:
-        emails, phones = _claimed(turn)
+        emails, phones = _claimed(turn, reference)
         if not (emails or phones) and identity.empty:
             # Nothing to check the order against yet: ask, without implying anything about it.
             turn.update["actions"] = []
             return turn.situation("ask_verification", ask="verification")
         if emails or phones:
-            proven = customer_identity(turn.identity, extra_emails=emails, extra_phones=phones)
+            claimed = customer_identity(turn.identity, extra_emails=emails, extra_phones=phones)
             retry = turn.call(
-                "get_order", {"order": reference}, lambda: tools.get_order(proven, reference, today)
+                "get_order",
+                {"order": reference},
+                lambda: tools.get_order(claimed, reference, today),
             )
             if retry.status is Status.FAILED:
                 return turn.failure(retry)
@@ -120,7 +127,7 @@ def _handle_order_request(turn: Turn) -> dict[str, Any]:
                 turn.update["actions"] = [
                     a for a in turn.update["actions"] if a["tool"] != "get_order"
                 ]
-                _link_proven(turn, retry.data["order"], emails, phones)
+                turn.grant_order(retry.data["order"]["name"], retry.data.get("matched") or {})
                 result = retry
         if result.status is Status.REFUSED:
             turn.update["actions"] = [a for a in turn.update["actions"] if a["tool"] != "get_order"]
@@ -140,23 +147,6 @@ def _handle_order_request(turn: Turn) -> dict[str, Any]:
     turn.remember_order(order)
     eligibility = result.data.get("returns_eligibility") or []
     return _for_intent(turn, order, eligibility)
-
-
-def _link_proven(turn: Turn, order: dict[str, Any], emails: list[str], phones: list[str]) -> None:
-    """The customer knew the order number and the order's email/phone: those are now proven."""
-    with Session(turn.services.engine, expire_on_commit=False) as session:
-        identity, kinds = prove_by_order(
-            session,
-            turn.identity["customer_id"],
-            order,
-            emails,
-            phones,
-            channel=turn.state["message"]["channel"],
-            region=turn.services.phone_region,
-        )
-    turn.identity = identity
-    turn.update["identity"] = identity
-    turn.runtime.context.trace.note("identity_proven", kinds)
 
 
 def _for_intent(
@@ -188,6 +178,15 @@ def _for_intent(
                 lines=eligibility,
                 eligibility=eligibility,
             )
+        if over := cancel_refund_over_limit(order, policy):
+            amount, limit = over
+            facts = {"amount": f"{amount:.2f}", "limit": f"{limit:.2f}"}
+            turn.explain("above_auto_approve_limit", "cancel_order", facts=facts)
+            return turn.escalate(
+                "refund_above_limit",
+                f"Cancelling order {name} would refund {order['currency']} {amount:.2f}, above "
+                f"the automatic limit of {limit:.2f}.",
+            )
         total = f"{order['currency']} {order['total']}"
         summary = f"cancel order {name} ({describe_lines(order['lines'])}, {total})"
         return turn.propose("cancel_order", {"order": name}, summary)
@@ -195,41 +194,19 @@ def _for_intent(
         address = parse_address(turn.state["message"]["text"])
         if address is None:
             return turn.situation("ask_address", ask="address")
-        args = {
-            "order": name,
-            "address": [
-                address.address1,
-                address.address2,
-                address.city,
-                address.province_code,
-                address.zip,
-                address.country_code,
-            ],
-        }
-        identity = customer_identity(turn.identity)
-        key = f"{turn.state['customer_id']}:{turn.state['message']['id']}:address"
-        result = turn.call(
-            "update_shipping_address",
-            args,
-            lambda: turn.tools.update_shipping_address(
-                identity, name, address, idempotency_key=key
-            ),
-        )
-        if result.status is Status.FAILED:
-            return turn.failure(result)
-        if result.status is Status.DONE and result.data.get("order"):
-            turn.remember_order(result.data["order"])
-            turn.update["open_issue"] = None
-        if result.status is Status.REFUSED:
+        if not fulfillment_allowed(order, policy.address_changes.allowed_fulfillment_statuses):
             return turn.refuse(
                 "action_refused",
-                str(result.reason),
-                result.tool,
+                "fulfillment_status_not_allowed",
+                "update_shipping_address",
                 lines=eligibility,
-                facts=result.data,
-                tool_result=result.to_dict(),
             )
-        return turn.situation("address_done", tool_result=result.to_dict())
+        written = address.one_line()
+        return turn.propose(
+            "update_shipping_address",
+            {"order": name, "address": dataclasses.asdict(address)},
+            f"ship order {name} to {written}",
+        )
     if intent in ("return_item", "exchange_item"):
         if intent == "exchange_item":
             _attach_passages(turn)

@@ -33,6 +33,8 @@ NEXT_STEPS = {
     "unanswerable": "Answer the question and consider adding it to the knowledge base.",
     "refund_above_limit": "Review the order and approve or decline the refund in Shopify.",
     "tool_failure": "Check Shopify status, then complete the customer's request by hand.",
+    "knowledge_unavailable": "Answer from the store's policies; the knowledge index needs a "
+    "rebuild (`threadline knowledge ingest`).",
     "max_ai_turns": "The AI could not resolve this; read the thread and take it over.",
     "frustration": "Reply personally with empathy; the customer is upset.",
 }

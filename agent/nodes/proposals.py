@@ -9,7 +9,6 @@ from agent.orders import (
     describe_lines,
     mentioned_lines,
 )
-from agent.proof import customer_identity
 from tools.inputs import RefundItem
 from tools.results import Reason, Status
 from tools.rules import REFUSAL_SENTENCES
@@ -106,7 +105,7 @@ def propose_refund(
         {"line_item_id": line["id"], "quantity": int(line["refundable_quantity"])}
         for line in chosen
     ]
-    identity = customer_identity(turn.identity)
+    identity = turn.identity_for(order["name"])
     preview = turn.call(
         "refund",
         {"order": order["name"], "items": items, "preview": True},

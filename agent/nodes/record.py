@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from agent.context import Context
 from agent.state import AgentState
 from agent.trace import traced
-from inbox.conversations import record_event, record_message
+from inbox.conversations import DuplicateMessage, record_event, record_message
 from inbox.models import Author, Channel, Conversation, Direction, Review
 
 UNRESOLVED = {
@@ -37,24 +37,40 @@ def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
     gate = state.get("gate") or {}
     held = gate.get("review") == "hold"
     situation = state.get("situation", "")
+    direction = Direction.internal if held else Direction.outbound
+    meta = {
+        "in_reply_to": message["id"],
+        "parts": reply.get("parts", []),
+        "sources": [s["id"] for s in (state.get("draft") or {}).get("sources", [])],
+        "held_for_review": held,
+        "situation": situation,
+    }
     with Session(services.engine, expire_on_commit=False) as session:
         conversation = session.get(Conversation, message["conversation_id"])
         assert conversation is not None
-        reply_message = record_message(
-            session,
-            conversation,
-            direction=Direction.internal if held else Direction.outbound,
-            channel=message["channel"],
-            author=Author.ai,
-            text=reply.get("text", ""),
-            meta={
-                "in_reply_to": message["id"],
-                "parts": reply.get("parts", []),
-                "sources": [s["id"] for s in (state.get("draft") or {}).get("sources", [])],
-                "held_for_review": held,
-                "situation": situation,
-            },
-        )
+        try:
+            reply_message = record_message(
+                session,
+                conversation,
+                direction=direction,
+                channel=message["channel"],
+                author=Author.ai,
+                text=reply.get("text", ""),
+                external_id=f"reply-to:{message['id']}",
+                meta=meta,
+            )
+        except DuplicateMessage as earlier:
+            # A run for this message recorded its reply and was cut short before answering:
+            # nobody received that reply, so this run's reply takes its place.
+            reply_message = earlier.existing
+            reply_message.direction = direction
+            reply_message.text = reply.get("text", "")
+            reply_message.meta = meta
+            for stale in session.exec(
+                select(Review).where(Review.message_id == reply_message.id)
+            ).all():
+                session.delete(stale)
+            session.flush()
         review_id = None
         if gate.get("review") in ("hold", "sample"):
             review = Review(

@@ -7,6 +7,7 @@ the same node answers the questions that came along with the order request.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -16,6 +17,8 @@ from agent.context import Context
 from agent.routing import KNOWLEDGE_INTENTS
 from agent.state import AgentState
 from agent.trace import traced
+
+logger = logging.getLogger("threadline.agent")
 
 TOP_K = 3
 
@@ -114,15 +117,29 @@ def _search(knowledge: Any, queries: list[dict[str, Any]]) -> list[dict[str, Any
 
 @traced("retrieve")
 def retrieve_policy(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
-    knowledge = runtime.context.services.knowledge
+    services = runtime.context.services
+    knowledge = services.knowledge
     main = state.get("route") == "retrieve"
-    if knowledge is None:
-        runtime.context.trace.note("retrieval", {"available": False})
+    answers: list[dict[str, Any]] | None = None
+    if knowledge is not None:
+        try:
+            answers = _search(knowledge, _queries(state))
+        except Exception as exc:  # a broken index must not take the conversation down
+            logger.error("knowledge search failed: %s", type(exc).__name__)
+    if answers is None:
+        broken = knowledge is not None or services.knowledge_problem is not None
+        runtime.context.trace.note("retrieval", {"available": False, "broken": broken})
         if not main:
             return {"answers": []}
+        if broken:
+            # The store has policies we cannot read right now: a person answers, not a guess.
+            return _escalate(
+                [],
+                [],
+                "knowledge_unavailable",
+                "The store's knowledge is unavailable, so the question could not be answered.",
+            )
         return {"passages": [], "answerable": False, "situation": "unanswerable", "answers": []}
-    queries = _queries(state)
-    answers = _search(knowledge, queries)
     runtime.context.trace.note(
         "retrieval",
         [

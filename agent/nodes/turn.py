@@ -9,8 +9,11 @@ from langgraph.runtime import Runtime
 
 from agent.context import Context, OrderTools
 from agent.nodes.retrieve import passage_state
+from agent.proof import customer_identity
 from agent.refusals import explain_refusal
 from agent.state import AgentState
+from agent.verification import mask, send_code
+from tools.identity import CustomerIdentity
 from tools.results import Status, ToolResult
 
 PROPOSALS = ("cancel_order", "create_return", "refund")
@@ -40,6 +43,8 @@ class Turn:
         self.intent = state.get("intent") or self.understanding.get("intent", "")
         self.identity = state.get("identity") or {}
         self.update: dict[str, Any] = {"actions": [], "orders": []}
+        self.claim_access: dict[str, dict[str, list[str]]] = {}
+        """Orders this turn opened by a claim: name to the claimed identifiers that matched."""
 
     # --- bookkeeping ------------------------------------------------------------------------
     def call(self, name: str, args: dict[str, Any], run: Any) -> ToolResult:
@@ -135,8 +140,38 @@ class Turn:
             "raised_at": issue.get("raised_at") if keep else self.state["message"]["sent_at"],
         }
 
+    # --- proof -----------------------------------------------------------------------------
+    def grant_for(self, reference: str) -> dict[str, list[str]]:
+        """The claimed identifiers that opened `reference` before (empty when none did)."""
+        grants = {**(self.state.get("order_grants") or {}), **self.claim_access}
+        wanted = _order_key(reference)
+        return next((g for name, g in grants.items() if _order_key(name) == wanted), {})
+
+    def identity_for(self, order: str) -> CustomerIdentity:
+        """Who may read `order`: the proven identity, plus a claim that opened this order."""
+        grant = self.grant_for(order)
+        return customer_identity(
+            self.identity,
+            extra_emails=grant.get("emails") or [],
+            extra_phones=grant.get("phones") or [],
+        )
+
+    def grant_order(self, name: str, matched: dict[str, list[str]]) -> None:
+        """A claim opened order `name` for reading; kept in the session unless anyone claiming
+        the same identifier would share that session."""
+        self.claim_access[name] = matched
+        self.runtime.context.trace.note(
+            "order_access", {"order": name, "by": "claim", "kinds": _kinds(matched)}
+        )
+        if self.state["message"].get("claim_keyed"):
+            return
+        grants = dict(self.state.get("order_grants") or {})
+        grants[name] = matched
+        self.update["order_grants"] = grants
+
     def propose(self, tool: str, args: dict[str, Any], summary: str) -> dict[str, Any]:
-        self.update["pending_action"] = {
+        """Propose a write; on an order opened by a claim, the yes must be a one-time code."""
+        pending: dict[str, Any] = {
             "id": uuid.uuid4().hex,
             "tool": tool,
             "args": args,
@@ -144,4 +179,39 @@ class Turn:
             "channel": self.state["message"]["channel"],
             "proposed_at": self.state["message"]["sent_at"],
         }
+        grant = self.claim_access.get(str(args.get("order")))
+        if grant is not None:
+            if self.services.policy.verification.writes == "proven":
+                pending["proof"] = self._send_code(grant)
+            else:
+                pending["grant"] = grant
+        self.update["pending_action"] = pending
         return self.situation(f"confirm_{tool}", ask="confirm")
+
+    def _send_code(self, grant: dict[str, list[str]]) -> dict[str, str]:
+        kind, value = (
+            ("email", grant["emails"][0])
+            if grant.get("emails")
+            else (
+                "phone",
+                grant["phones"][0],
+            )
+        )
+        code_id = send_code(
+            self.services.engine,
+            self.services.codes,
+            customer_id=self.identity["customer_id"],
+            kind=kind,
+            value=value,
+            store_name=self.services.policy.store.name,
+            channel=self.state["message"]["channel"],
+        )
+        return {"code_id": code_id, "kind": kind, "masked": mask(kind, value)}
+
+
+def _order_key(reference: str) -> str:
+    return reference.strip().lstrip("#").lower()
+
+
+def _kinds(matched: dict[str, list[str]]) -> list[str]:
+    return [kind for kind in ("emails", "phones") if matched.get(kind)]

@@ -39,7 +39,7 @@ def chat(
     store_dir = store or settings.store_dir or DEMO_STORE_DIR
     settings = settings.model_copy(update={"store_dir": store_dir, "log_level": "WARNING"})
     configure_logging("WARNING", "text")
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options)
     prepare_database(engine, settings)
     typer.secho(f"loading store {store_dir} …", err=True)
     try:

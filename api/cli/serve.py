@@ -50,7 +50,7 @@ def serve(
     settings = settings.model_copy(update={"store_dir": store_dir})
     configure_logging(settings.log_level, settings.log_format)
 
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.engine_options)
     prepare_database(engine, settings)
     if demo:
         _print_demo_key(engine)

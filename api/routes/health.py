@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep
@@ -22,12 +22,16 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
-def readyz(engine: EngineDep) -> Health | JSONResponse:
-    """The process can serve: its database answers."""
+def readyz(engine: EngineDep, request: Request) -> Health | JSONResponse:
+    """The process can serve: its database answers and its store's knowledge is readable."""
     try:
         ping(engine)
     except Exception as exc:
         logger.warning("readiness: database unreachable (%s)", type(exc).__name__)
         body = Health(status="unavailable", checks={"database": "unreachable"})
+        return JSONResponse(body.model_dump(), status_code=503)
+    store = getattr(request.app.state, "store", None)
+    if store is not None and store.services.knowledge_problem:
+        body = Health(status="unavailable", checks={"database": "ok", "knowledge": "unavailable"})
         return JSONResponse(body.model_dump(), status_code=503)
     return Health(status="ready", checks={"database": "ok"})

@@ -60,6 +60,12 @@ def render(report: EvalReport, console: Console) -> None:
             f"{point.out_of_scope_rejected:.3f}",
         )
     console.print(curve)
+    current = report.answerability
+    console.print(
+        f"At the threshold in use ({current.threshold:.3f}): {current.in_scope_kept:.3f} of "
+        f"in-scope questions answerable, {current.out_of_scope_rejected:.3f} of out-of-scope "
+        "ones rejected"
+    )
     console.print(f"Best balanced threshold on this set: {report.best_threshold:.3f}")
 
     if report.sweep:

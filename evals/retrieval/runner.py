@@ -15,15 +15,15 @@ from pathlib import Path
 from evals.retrieval.bitext import bitext_csv, load_bitext
 from evals.retrieval.dataset import QUESTIONS_PATH, Question, load_questions
 from evals.retrieval.metrics import MethodScores, percentile, score_rankings
+from evals.retrieval.stores import DEMO_KNOWLEDGE
 from knowledge.embeddings import load_model
 from knowledge.retrieval import METHODS, KnowledgeBase, Method
 from knowledge.store import PassageStore, open_client
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEMO_KNOWLEDGE = PROJECT_ROOT / "stores" / "demo" / "knowledge"
 RANK_DEPTH = 10
 SWEEP_LEXICAL_WEIGHT = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0)
 SWEEP_RRF_K = (5, 20, 60)
+SWEEP_PASSAGE_WEIGHT = (0.25, 0.4, 0.5, 0.75, 1.0)
 
 Log = Callable[[str], None]
 
@@ -52,6 +52,8 @@ class EvalReport:
     thresholds: list[ThresholdPoint]
     chosen_threshold: float
     best_threshold: float
+    answerability: ThresholdPoint
+    """The split at the threshold in use: in-scope kept and out-of-scope rejected."""
     bitext: dict[str, MethodScores] | None = None
     bitext_note: str = ""
     sweep: list[dict[str, float | str]] = field(default_factory=list)
@@ -63,10 +65,13 @@ def run_evaluation(
     *,
     data_dir: Path | None = None,
     bitext_per_intent: int = 40,
+    bitext: bool = True,
     sweep: bool = False,
     log: Log | None = None,
 ) -> EvalReport:
-    """Evaluate retrieval over `knowledge_dir` in a fresh index (temporary unless `data_dir`)."""
+    """Evaluate retrieval over `knowledge_dir` in a fresh index (temporary unless `data_dir`).
+
+    `bitext` adds the Bitext run, whose labels name the demo store's documents."""
     say = log or (lambda _message: None)
     questions = load_questions(questions_path)
     answerable = [q for q in questions if q.answerable]
@@ -88,6 +93,7 @@ def run_evaluation(
         }
         confidences = [r.confidence for r in kb.search_many([q.text for q in questions], k=1)]
         points = _threshold_curve(questions, confidences)
+        current = _split_at(questions, confidences, kb.threshold)
         best = max(points, key=lambda p: (p.in_scope_kept + p.out_of_scope_rejected, -p.threshold))
         report = EvalReport(
             questions=len(answerable),
@@ -99,11 +105,15 @@ def run_evaluation(
             thresholds=points,
             chosen_threshold=kb.threshold,
             best_threshold=best.threshold,
+            answerability=current,
         )
         if sweep:
             say("sweeping fusion parameters")
             report.sweep = _sweep(kb, answerable)
-        _bitext(kb, report, bitext_per_intent, say)
+        if bitext:
+            _bitext(kb, report, bitext_per_intent, say)
+        else:
+            report.bitext_note = "not run: its labels name the demo store's documents"
     return report
 
 
@@ -154,22 +164,31 @@ def _latency(kb: KnowledgeBase, texts: Sequence[str], method: Method) -> dict[st
 def _threshold_curve(
     questions: Sequence[Question], confidences: Sequence[float]
 ) -> list[ThresholdPoint]:
+    return [_split_at(questions, confidences, round(0.20 + step * 0.025, 3)) for step in range(25)]
+
+
+def _split_at(
+    questions: Sequence[Question], confidences: Sequence[float], threshold: float
+) -> ThresholdPoint:
     inside = [c for q, c in zip(questions, confidences, strict=True) if q.answerable]
     outside = [c for q, c in zip(questions, confidences, strict=True) if not q.answerable]
-    points: list[ThresholdPoint] = []
-    for step in range(0, 25):
-        threshold = round(0.20 + step * 0.025, 3)
-        kept = sum(c >= threshold for c in inside) / max(len(inside), 1)
-        rejected = sum(c < threshold for c in outside) / max(len(outside), 1)
-        points.append(ThresholdPoint(threshold, round(kept, 3), round(rejected, 3)))
-    return points
+    kept = sum(c >= threshold for c in inside) / max(len(inside), 1)
+    rejected = sum(c < threshold for c in outside) / max(len(outside), 1)
+    return ThresholdPoint(threshold, round(kept, 3), round(rejected, 3))
 
 
 def _sweep(kb: KnowledgeBase, questions: Sequence[Question]) -> list[dict[str, float | str]]:
     variants = [
         (f"convex w={w}", KnowledgeBase(kb.store, fusion="convex", lexical_weight=w))
         for w in SWEEP_LEXICAL_WEIGHT
-    ] + [(f"rrf k={k}", KnowledgeBase(kb.store, fusion="rrf", rrf_k=k)) for k in SWEEP_RRF_K]
+    ]
+    variants += [
+        (f"rrf k={k}", KnowledgeBase(kb.store, fusion="rrf", rrf_k=k)) for k in SWEEP_RRF_K
+    ]
+    variants += [
+        (f"convex, passage weight={w}", KnowledgeBase(kb.store, passage_weight=w))
+        for w in SWEEP_PASSAGE_WEIGHT
+    ]
     rows: list[dict[str, float | str]] = []
     for name, variant in variants:
         scores = score_rankings(

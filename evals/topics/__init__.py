@@ -1,9 +1,12 @@
-"""Evaluation of the safety-topic flags: cross-validated on the exemplars, and on a held-out set.
+"""Evaluation of the safety-topic flags: cross-validated on the exemplars, and on held-out sets.
 
-`heldout.yaml` is written apart from the exemplars and is never used to train or calibrate.
+`heldout.yaml` (the development set) and `fresh.yaml` (the held-out set proper, when present)
+are written apart from the exemplars and are never used to train or calibrate.
 """
 
 from evals.topics.runner import (
+    FRESH_PATH,
+    HELDOUT_PATH,
     HeldOut,
     TopicEvalReport,
     evaluate_heldout,
@@ -11,4 +14,12 @@ from evals.topics.runner import (
     load_heldout,
 )
 
-__all__ = ["HeldOut", "TopicEvalReport", "evaluate_heldout", "evaluate_training", "load_heldout"]
+__all__ = [
+    "FRESH_PATH",
+    "HELDOUT_PATH",
+    "HeldOut",
+    "TopicEvalReport",
+    "evaluate_heldout",
+    "evaluate_training",
+    "load_heldout",
+]

@@ -12,7 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.understanding.topics import TOPIC_NAMES, TopicMatcher
-from evals.topics.runner import METHODS, TopicEvalReport, evaluate_heldout, evaluate_training
+from evals.topics.runner import (
+    FRESH_PATH,
+    HELDOUT_PATH,
+    METHODS,
+    TopicEvalReport,
+    evaluate_heldout,
+    evaluate_training,
+)
 
 
 def render(report: TopicEvalReport, console: Console, examples: int) -> None:
@@ -42,14 +49,24 @@ def render(report: TopicEvalReport, console: Console, examples: int) -> None:
 
 def evaluate(
     examples: Annotated[int, typer.Option(help="Misses and false positives to list.")] = 0,
-    output: Annotated[Path | None, typer.Option(help="Write both reports as JSON here.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the reports as JSON here.")] = None,
 ) -> None:
-    """Train the matcher, then report on the exemplars (out of fold) and the held-out set."""
+    """Train the matcher, then report on the exemplars (out of fold), the development set
+    (`heldout.yaml`) and the fresh held-out set (`fresh.yaml`, if it exists)."""
     console = Console(width=120)  # the tables have eight columns
     matcher = TopicMatcher.load()
     thresholds = ", ".join(f"{name} {value:.3f}" for name, value in matcher.thresholds.items())
     console.print(f"thresholds: {thresholds}")
-    reports = [evaluate_training(matcher), evaluate_heldout(matcher)]
+    reports = [
+        evaluate_training(matcher),
+        evaluate_heldout(matcher, HELDOUT_PATH, name="development set (heldout.yaml)"),
+    ]
+    if FRESH_PATH.exists():
+        reports.append(
+            evaluate_heldout(matcher, FRESH_PATH, name="fresh held-out set (fresh.yaml)")
+        )
+    else:
+        console.print(f"no fresh held-out set at {FRESH_PATH.name}: skipped")
     for report in reports:
         render(report, console, examples)
     if output is not None:

@@ -1,4 +1,8 @@
-"""Score the safety-topic flags on the training exemplars (out of fold) and the held-out set.
+"""Score the safety-topic flags on the training exemplars (out of fold) and the held-out sets.
+
+`heldout.yaml` has been looked at while improving the matcher and is now the development set;
+`fresh.yaml`, when present, is a held-out set written apart from that work. Both have the same
+format: `positives: {topic: [...]}` and `look_alikes: [...]`.
 
 Each report gives, for the regexes alone, the semantic matcher alone and the two combined (what
 `safety_flags` raises): per-topic precision and recall, and the share of look-alikes that raise
@@ -18,6 +22,9 @@ from agent.understanding.flags import rule_flags
 from agent.understanding.topics import TOPIC_NAMES, TopicMatcher
 
 HELDOUT_PATH = Path(__file__).with_name("heldout.yaml")
+"""The development set: measured before, so used to choose methods (never to fit thresholds)."""
+FRESH_PATH = Path(__file__).with_name("fresh.yaml")
+"""The held-out set proper, unseen while the exemplars and rules were written."""
 METHODS = ("rules", "semantic", "combined")
 
 
@@ -88,16 +95,20 @@ def evaluate_training(matcher: TopicMatcher | None = None) -> TopicEvalReport:
 
 
 def evaluate_heldout(
-    matcher: TopicMatcher | None = None, heldout: HeldOut | None = None
+    matcher: TopicMatcher | None = None,
+    path: Path = HELDOUT_PATH,
+    heldout: HeldOut | None = None,
+    name: str | None = None,
 ) -> TopicEvalReport:
-    """The held-out set, scored by the matcher trained on all exemplars."""
+    """A held-out file (`path`, or an already loaded `heldout`), scored by the matcher trained
+    on all exemplars."""
     matcher = matcher or TopicMatcher.load()
-    heldout = heldout or load_heldout()
+    heldout = heldout or load_heldout(path)
     texts = heldout.texts()
     raised = np.array(
-        [[name in topics for name in TOPIC_NAMES] for topics in matcher.topics_many(texts)]
+        [[topic in topics for topic in TOPIC_NAMES] for topics in matcher.topics_many(texts)]
     )
-    return _report("held-out set", texts, heldout.labels(), raised)
+    return _report(name or f"held-out set {path.name}", texts, heldout.labels(), raised)
 
 
 def _report(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,12 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
 
 from api.main import create_app
 from api.settings import DEMO_STORE_DIR, Settings
 from inbox.db import make_engine, session_scope, upgrade
 from inbox.keys import create_key
-from inbox.models import Role
+from inbox.models import OutboxMessage, Role
 from tools.identity import CustomerIdentity
 
 _ids = itertools.count(1)
@@ -36,7 +38,8 @@ class AgentApi:
         *,
         external_id: str | None = None,
         sent_at: str | None = None,
-        **customer: str,
+        thread_id: str | None = None,
+        **customer: Any,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "channel": channel,
@@ -46,9 +49,25 @@ class AgentApi:
         }
         if sent_at:
             body["sent_at"] = sent_at
+        if thread_id:
+            body["thread_id"] = thread_id
         response = self.client.post("/v1/messages", json=body, headers=self.headers)
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+    def code_sent_to(self, recipient: str) -> str:
+        """The latest one-time code the outbox holds for `recipient` (as a customer reads it)."""
+        with Session(self.runtime.services.engine) as session:
+            rows = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.recipient == recipient.lower())
+                .where(OutboxMessage.purpose == "verification_code")
+                .order_by(col(OutboxMessage.created_at).desc())
+            ).all()
+        assert rows, f"no code was sent to {recipient}"
+        match = re.search(r"\b(\d{6})\b", rows[0].body)
+        assert match, rows[0].body
+        return match.group(1)
 
     def order(
         self, name: str, email: str | None = None, phone: str | None = None
@@ -57,6 +76,12 @@ class AgentApi:
         result = self.runtime.services.tools.get_order(CustomerIdentity.of(email, phone), name)
         assert result.ok, result
         return dict(result.data["order"])
+
+
+def vouched(email: str | None) -> dict[str, Any]:
+    """A logged-in shopper: the helpdesk vouches for the email (`customer.verified`), so the
+    agent may act on their orders without a one-time code."""
+    return {"email": email, "verified": ["email"]}
 
 
 def make_agent_api(

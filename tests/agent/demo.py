@@ -9,11 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from api.settings import DEMO_STORE_DIR
+from tools.policy import load_policy
 
 SANDBOX = DEMO_STORE_DIR / "sandbox"
 ORDERS: list[dict[str, Any]] = json.loads((SANDBOX / "orders.json").read_text())["orders"]
 CUSTOMERS: list[dict[str, Any]] = json.loads((SANDBOX / "customers.json").read_text())["customers"]
 PRODUCTS = {p["id"]: p for p in json.loads((SANDBOX / "products.json").read_text())["products"]}
+REFUND_LIMIT = Decimal(str(load_policy(DEMO_STORE_DIR / "policy.yaml").refunds.auto_approve_limit))
 TODAY = date.fromisoformat(json.loads((SANDBOX / "store.json").read_text())["today"])
 
 
@@ -76,11 +78,17 @@ def orders_of(customer: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield order
 
 
+def within_refund_limit(order: dict[str, Any], limit: Decimal = REFUND_LIMIT) -> bool:
+    """Cancelling it refunds no more than the automatic limit (else a person decides)."""
+    return Decimal(order["total_price"]) <= limit
+
+
 def cancellable(order: dict[str, Any]) -> bool:
-    """Paid, not shipped, not cancelled, with an email on it."""
+    """Paid, not shipped, not cancelled, with an email on it, refund within the limit."""
     return (
         is_open(order)
         and order.get("fulfillment_status") is None
         and order.get("financial_status") == "paid"
         and bool(owner_email(order))
+        and within_refund_limit(order)
     )

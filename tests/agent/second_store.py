@@ -978,12 +978,17 @@ PRODUCTS = {p["id"]: p for p in _PRODUCT_LIST}
 
 
 def unshipped(order: dict[str, Any]) -> bool:
-    """Paid, nothing sent yet, not cancelled: what the policy lets a customer cancel."""
+    """Paid, nothing sent yet, not cancelled."""
     return (
         not order.get("cancelled_at")
         and order.get("fulfillment_status") is None
         and order.get("financial_status") == "paid"
     )
+
+
+def cancellable_here(order: dict[str, Any]) -> bool:
+    """Unshipped, and cancelling it refunds no more than the limit: the agent may cancel it."""
+    return unshipped(order) and Decimal(order["total_price"]) <= REFUND_LIMIT
 
 
 def _local_date(stamp: str) -> date:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.agent.conftest import AgentApi
+from tests.agent.conftest import AgentApi, vouched
 from tests.agent.demo import (
     CUSTOMERS,
     cancellable,
@@ -22,6 +22,7 @@ from tests.agent.demo import (
     pick,
     refunded,
     shipments,
+    within_refund_limit,
 )
 
 
@@ -81,7 +82,9 @@ def test_tracking_by_phone_with_several_open_orders_asks_which(agent_api: AgentA
     assert second["intent"]["name"] == "track_order"
 
 
-def test_damaged_item_on_instagram_continued_by_email(agent_api: AgentApi) -> None:
+def test_damaged_item_on_instagram_proven_by_code_then_continued_by_email(
+    agent_api: AgentApi,
+) -> None:
     def damaged_candidate(o: dict) -> bool:
         days = delivered_days_ago(o)
         return (
@@ -105,31 +108,33 @@ def test_damaged_item_on_instagram_continued_by_email(agent_api: AgentApi) -> No
     assert "email" in first["reply"]["text"].lower()  # asks to prove the order is theirs
     assert item not in first["reply"]["text"]  # and reveals nothing before that
     second = agent_api.send("instagram", f"sure, it's {email}", handle="trail.maya")
-    assert "YES" in second["reply"]["text"], str(
-        agent_api.client.get(f"/v1/traces/{second['trace_id']}", headers=agent_api.headers).json()[
-            "trace"
-        ]
-    )
     assert "refund" in second["reply"]["text"].lower()
-    # By email, without repeating the order, the item or the problem:
-    third = agent_api.send("email", "Yes please, go ahead.", email=email)
-    assert third["customer_id"] == first["customer_id"]
-    assert "Instagram" in third["reply"]["text"]
+    # The email was only claimed: the yes must be the code sent to the email on the order.
+    assert "code" in second["reply"]["text"] and email not in second["reply"]["text"]
+    assert second["actions"] == []
+    code = agent_api.code_sent_to(email)
+    third = agent_api.send("instagram", f"ok it's {code}", handle="trail.maya")
     assert [(a["tool"], a["status"]) for a in third["actions"]] == [("refund", "done")]
     assert Decimal(agent_api.order(order["name"], email=email)["refunded"]) > 0
+    # The code proved the email, so a message from it continues the same customer:
+    fourth = agent_api.send("email", "Thanks! When will the money be back?", email=email)
+    assert fourth["customer_id"] == third["customer_id"]
 
 
 def test_cancel_confirmed_on_the_same_channel(agent_api: AgentApi) -> None:
     order = pick(cancellable, agent_api.used)
     email = owner_email(order)
     ask = agent_api.send(
-        "chat", f"pls cancel order {order['name']}, my email {email}", handle="visitor-cancel-1"
+        "chat",
+        f"pls cancel order {order['name']}, my email {email}",
+        handle="visitor-cancel-1",
+        **vouched(email),
     )
     assert ask["intent"]["name"] == "cancel_order"
     assert ask["actions"] == []
     assert "YES" in ask["reply"]["text"]
     assert agent_api.order(order["name"], email=email)["cancelled_at"] is None
-    done = agent_api.send("chat", "yes", handle="visitor-cancel-1")
+    done = agent_api.send("chat", "yes", handle="visitor-cancel-1", **vouched(email))
     assert [(a["tool"], a["status"]) for a in done["actions"]] == [("cancel_order", "done")]
     assert agent_api.order(order["name"], email=email)["cancelled_at"] is not None
 
@@ -143,6 +148,7 @@ def test_cancel_confirmed_on_another_channel(agent_api: AgentApi) -> None:
             and bool(customer.get("email"))
             and bool(customer.get("phone"))
             and o.get("financial_status") == "paid"
+            and within_refund_limit(o)
         )
 
     order = pick(both_contacts, agent_api.used)
@@ -178,11 +184,14 @@ def test_return_inside_the_window(agent_api: AgentApi) -> None:
     )
     email = owner_email(order)
     ask = agent_api.send(
-        "chat", f"i want to return order {order['name']} - {email}", handle="v-return-in"
+        "chat",
+        f"i want to return order {order['name']} - {email}",
+        handle="v-return-in",
+        **vouched(email),
     )
     assert ask["intent"]["name"] == "return_item"
     assert "YES" in ask["reply"]["text"]
-    done = agent_api.send("chat", "yes go ahead", handle="v-return-in")
+    done = agent_api.send("chat", "yes go ahead", handle="v-return-in", **vouched(email))
     assert [(a["tool"], a["status"]) for a in done["actions"]] == [("create_return", "done")]
     assert agent_api.order(order["name"], email=email)["returns"]
 
@@ -216,10 +225,11 @@ def test_refund_under_the_limit(agent_api: AgentApi) -> None:
         "chat",
         f"I'd like a refund for order {order['name']}, email {email}",
         handle="v-refund-small",
+        **vouched(email),
     )
     assert ask["intent"]["name"] == "refund_request"
     assert "YES" in ask["reply"]["text"]
-    done = agent_api.send("chat", "yes", handle="v-refund-small")
+    done = agent_api.send("chat", "yes", handle="v-refund-small", **vouched(email))
     assert [(a["tool"], a["status"]) for a in done["actions"]] == [("refund", "done")]
     assert Decimal(agent_api.order(order["name"], email=email)["refunded"]) > 0
 
@@ -261,7 +271,13 @@ def test_address_change(agent_api: AgentApi) -> None:
         f"Springfield, IL 62701? my email is {email}",
         handle="v-address",
     )
-    assert [(a["tool"], a["status"]) for a in body["actions"]] == [
+    # Nothing changes before the customer has checked the address as read back, and (the
+    # email being only claimed) replied with the code sent to the order's email.
+    assert body["actions"] == []
+    assert "55 Elm Street, Springfield IL 62701, US" in body["reply"]["text"]
+    assert "code" in body["reply"]["text"]
+    done = agent_api.send("chat", agent_api.code_sent_to(email), handle="v-address")
+    assert [(a["tool"], a["status"]) for a in done["actions"]] == [
         ("update_shipping_address", "done")
     ]
     address = agent_api.order(order["name"], email=email)["shipping_address"]
@@ -340,14 +356,16 @@ def test_out_of_scope(agent_api: AgentApi) -> None:
 def test_a_duplicate_delivery_acts_once(agent_api: AgentApi) -> None:
     order = pick(cancellable, agent_api.used)
     email = owner_email(order)
-    agent_api.send("chat", f"cancel order {order['name']} ({email})", handle="v-dup")
-    first = agent_api.send("chat", "yes", handle="v-dup", external_id="dup-yes-1")
+    agent_api.send(
+        "chat", f"cancel order {order['name']} ({email})", handle="v-dup", **vouched(email)
+    )
+    first = agent_api.send("chat", "yes", handle="v-dup", **vouched(email), external_id="dup-yes-1")
     again = agent_api.client.post(
         "/v1/messages",
         json={
             "channel": "chat",
             "external_id": "dup-yes-1",
-            "customer": {"handle": "v-dup"},
+            "customer": {"handle": "v-dup", **vouched(email)},
             "text": "yes",
         },
         headers=agent_api.headers,
@@ -370,9 +388,12 @@ def test_a_yes_after_the_proposal_lapsed_does_nothing(agent_api: AgentApi) -> No
         "chat",
         f"cancel order {order['name']} ({email})",
         handle="v-lapse",
+        **vouched(email),
         sent_at="2026-11-19T10:00:00+00:00",
     )
-    late = agent_api.send("chat", "yes", handle="v-lapse", sent_at="2026-11-21T10:00:00+00:00")
+    late = agent_api.send(
+        "chat", "yes", handle="v-lapse", **vouched(email), sent_at="2026-11-21T10:00:00+00:00"
+    )
     assert late["actions"] == []
     assert "nothing waiting" in late["reply"]["text"]
     assert agent_api.order(order["name"], email=email)["cancelled_at"] is None
@@ -408,6 +429,7 @@ def test_an_exchange_quotes_the_store_policy_and_offers_the_return(agent_api: Ag
         "chat",
         f"can I exchange the {item} from {order['name']} for a bigger size? {email}",
         handle="v-exchange",
+        **vouched(email),
     )
     assert body["intent"]["name"] == "exchange_item"
     assert body["sources"] and body["sources"][0]["id"].startswith("returns")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.agent.conftest import AgentApi, make_agent_api
+from tests.agent.conftest import AgentApi, make_agent_api, vouched
 from tests.agent.demo import (
     is_open,
     line_total,
@@ -42,6 +42,7 @@ from tests.agent.second_store import (
     STORE_NAME,
     TODAY,
     WINDOW_DAYS,
+    cancellable_here,
     customer_of,
     delivered_days_ago,
     delivered_on,
@@ -66,7 +67,12 @@ def fjord(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentApi]:
     """One app on Fjord & Pine for the whole module, its sandbox shop over real HTTP."""
     root = tmp_path_factory.mktemp("fjord")
     store = write_second_store(root)
-    yield from make_agent_api(root / "data", store_dir=store, today=TODAY)
+    for api in make_agent_api(root / "data", store_dir=store, today=TODAY):
+        # Orders that later scenarios read as they are: no earlier write may take them.
+        api.used.update(o["name"] for o in orders_of(_customer_with_two_open_orders_by_email()))
+        _, big, target = _refund_escalated_customer()
+        api.used.update((big["name"], target["name"]))
+        yield api
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -186,7 +192,7 @@ def test_tracking_by_phone_with_several_open_orders_asks_which(fjord: AgentApi) 
     assert second["intent"]["name"] == "track_order"
 
 
-def test_damaged_item_on_instagram_continued_by_email(fjord: AgentApi) -> None:
+def test_damaged_item_on_instagram_proven_by_code_then_continued_by_email(fjord: AgentApi) -> None:
     def damaged_candidate(o: dict) -> bool:
         return (
             (delivered_days_ago(o) or 99) <= WINDOW_DAYS
@@ -209,27 +215,33 @@ def test_damaged_item_on_instagram_continued_by_email(fjord: AgentApi) -> None:
     assert "email" in first["reply"]["text"].lower()  # asks to prove the order is theirs
     assert item not in first["reply"]["text"]  # and reveals nothing before that
     second = fjord.send("instagram", f"of course, {email}", handle="pine.trekker")
-    assert "YES" in second["reply"]["text"]
     assert "refund" in second["reply"]["text"].lower()
-    # By email, without repeating the order, the item or the problem:
-    third = fjord.send("email", "Yes, please go ahead with that.", email=email)
-    assert third["customer_id"] == first["customer_id"]
-    assert "Instagram" in third["reply"]["text"]
+    assert "code" in second["reply"]["text"] and email not in second["reply"]["text"]
+    assert second["actions"] == []
+    third = fjord.send("instagram", fjord.code_sent_to(email), handle="pine.trekker")
     assert acts(third) == [("refund", "done")]
     assert Decimal(fjord.order(order["name"], email=email)["refunded"]) > 0
+    fourth = fjord.send("email", "Cheers. How long until I see it?", email=email)
+    assert fourth["customer_id"] == third["customer_id"]
 
 
 def test_cancel_confirmed_on_the_same_channel(fjord: AgentApi) -> None:
-    order = pick(lambda o: unshipped(o) and bool(owner_email(o)), fjord.used)
+    # A customer without a phone: those with one are kept for the cross-channel scenarios.
+    order = pick(
+        lambda o: cancellable_here(o) and bool(owner_email(o)) and not owner_phone(o), fjord.used
+    )
     email = owner_email(order)
     ask = fjord.send(
-        "chat", f"hey can you cancel {order['name']}? email {email}", handle="fp-cancel-1"
+        "chat",
+        f"hey can you cancel {order['name']}? email {email}",
+        handle="fp-cancel-1",
+        **vouched(email),
     )
     assert ask["intent"]["name"] == "cancel_order"
     assert ask["actions"] == []
     assert "YES" in ask["reply"]["text"]
     assert fjord.order(order["name"], email=email)["cancelled_at"] is None
-    done = fjord.send("chat", "yes", handle="fp-cancel-1")
+    done = fjord.send("chat", "yes", handle="fp-cancel-1", **vouched(email))
     assert acts(done) == [("cancel_order", "done")]
     assert fjord.order(order["name"], email=email)["cancelled_at"] is not None
 
@@ -237,7 +249,7 @@ def test_cancel_confirmed_on_the_same_channel(fjord: AgentApi) -> None:
 def test_cancel_confirmed_on_another_channel(fjord: AgentApi) -> None:
     def both_contacts(o: dict) -> bool:
         customer = o.get("customer") or {}
-        return unshipped(o) and bool(customer.get("email")) and bool(customer.get("phone"))
+        return cancellable_here(o) and bool(customer.get("email")) and bool(customer.get("phone"))
 
     order = pick(both_contacts, fjord.used)
     email, phone = order["customer"]["email"], order["customer"]["phone"]
@@ -272,11 +284,14 @@ def test_return_inside_the_window(fjord: AgentApi) -> None:
     )
     email = owner_email(order)
     ask = fjord.send(
-        "chat", f"I want to send back order {order['name']}, {email}", handle="fp-return-in"
+        "chat",
+        f"I want to send back order {order['name']}, {email}",
+        handle="fp-return-in",
+        **vouched(email),
     )
     assert ask["intent"]["name"] == "return_item"
     assert "YES" in ask["reply"]["text"]
-    done = fjord.send("chat", "yes, do it", handle="fp-return-in")
+    done = fjord.send("chat", "yes, do it", handle="fp-return-in", **vouched(email))
     assert acts(done) == [("create_return", "done")]
     assert fjord.order(order["name"], email=email)["returns"]
 
@@ -304,11 +319,14 @@ def test_refund_under_the_limit(fjord: AgentApi) -> None:
     )
     email = owner_email(order)
     ask = fjord.send(
-        "chat", f"can I get my money back for order {order['name']}? {email}", handle="fp-refund"
+        "chat",
+        f"can I get my money back for order {order['name']}? {email}",
+        handle="fp-refund",
+        **vouched(email),
     )
     assert ask["intent"]["name"] == "refund_request"
     assert "YES" in ask["reply"]["text"]
-    done = fjord.send("chat", "yes", handle="fp-refund")
+    done = fjord.send("chat", "yes", handle="fp-refund", **vouched(email))
     assert acts(done) == [("refund", "done")]
     assert Decimal(fjord.order(order["name"], email=email)["refunded"]) > 0
 
@@ -338,7 +356,10 @@ def test_refund_above_the_limit_escalates_with_the_whole_conversation(fjord: Age
 
 
 def test_address_change(fjord: AgentApi) -> None:
-    order = pick(lambda o: unshipped(o) and bool(owner_email(o)), fjord.used)
+    # An order too big to cancel on the spot: the small ones are kept for the cancellations.
+    order = pick(
+        lambda o: unshipped(o) and not cancellable_here(o) and bool(owner_email(o)), fjord.used
+    )
     email = owner_email(order)
     body = fjord.send(
         "chat",
@@ -346,7 +367,10 @@ def test_address_change(fjord: AgentApi) -> None:
         f"my email is {email}",
         handle="fp-address",
     )
-    assert acts(body) == [("update_shipping_address", "done")]
+    assert body["actions"] == []
+    assert "310 Bloor St W, Toronto ON M5S 1W4, CA" in body["reply"]["text"]
+    done = fjord.send("chat", f"code {fjord.code_sent_to(email)}", handle="fp-address")
+    assert acts(done) == [("update_shipping_address", "done")]
     address = fjord.order(order["name"], email=email)["shipping_address"]
     assert any("310 Bloor St W" in line for line in address)
 
@@ -415,10 +439,6 @@ def test_prompt_injection_takes_no_action(fjord: AgentApi) -> None:
 RETRIEVAL_MISS = "issue 8, still failing: retrieval ranks another returns/refunds passage first"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=RETRIEVAL_MISS,
-)
 def test_policy_question_is_answered_from_the_right_source(fjord: AgentApi) -> None:
     body = fjord.send(
         "chat", "whats your return policy? how many days do i have", handle="fp-policy"
@@ -436,16 +456,18 @@ def test_out_of_scope(fjord: AgentApi) -> None:
 
 
 def test_a_duplicate_delivery_acts_once(fjord: AgentApi) -> None:
-    order = pick(lambda o: unshipped(o) and bool(owner_email(o)), fjord.used)
-    email = owner_email(order)
-    fjord.send("chat", f"cancel {order['name']} please ({email})", handle="fp-dup")
-    first = fjord.send("chat", "yes", handle="fp-dup", external_id="fp-dup-yes-1")
+    # By SMS, from the phone on the order (the channel proves it).
+    order = pick(lambda o: cancellable_here(o) and bool(owner_phone(o)), fjord.used)
+    phone = owner_phone(order)
+    assert phone
+    fjord.send("sms", f"cancel {order['name']} please", phone=phone)
+    first = fjord.send("sms", "yes", phone=phone, external_id="fp-dup-yes-1")
     again = post(
         fjord,
         {
-            "channel": "chat",
+            "channel": "sms",
             "external_id": "fp-dup-yes-1",
-            "customer": {"handle": "fp-dup"},
+            "customer": {"phone": phone},
             "text": "yes",
         },
     )
@@ -460,12 +482,19 @@ def test_a_duplicate_delivery_acts_once(fjord: AgentApi) -> None:
 
 
 def test_a_yes_after_the_proposal_lapsed_does_nothing(fjord: AgentApi) -> None:
-    order = pick(lambda o: unshipped(o) and bool(owner_email(o)), fjord.used)
+    # Nothing is written here, so the order kept for a later scenario serves (it stays open).
+    _, _, order = _refund_escalated_customer()
     email = owner_email(order)
     asked = datetime.combine(TODAY - timedelta(days=1), time(10)).isoformat() + EDT
     late = datetime.combine(TODAY + timedelta(days=1), time(10)).isoformat() + EDT
-    fjord.send("chat", f"cancel {order['name']} ({email})", handle="fp-lapse", sent_at=asked)
-    body = fjord.send("chat", "yes", handle="fp-lapse", sent_at=late)
+    fjord.send(
+        "chat",
+        f"cancel {order['name']} ({email})",
+        handle="fp-lapse",
+        **vouched(email),
+        sent_at=asked,
+    )
+    body = fjord.send("chat", "yes", handle="fp-lapse", **vouched(email), sent_at=late)
     assert body["actions"] == []
     assert fjord.order(order["name"], email=email)["cancelled_at"] is None
 
@@ -497,6 +526,7 @@ def test_an_exchange_quotes_the_store_policy_and_offers_the_return(fjord: AgentA
         "chat",
         f"could I swap the {item} from {order['name']} for a bigger size? {email}",
         handle="fp-exchange",
+        **vouched(email),
     )
     assert body["intent"]["name"] == "exchange_item"
     assert body["sources"] and body["sources"][0]["id"].startswith(("exchanges.md", "returns.md"))
@@ -695,7 +725,7 @@ POLICY_QUESTIONS = [
 
 @pytest.mark.parametrize("text", POLICY_QUESTIONS)
 def test_a_policy_question_naming_an_action_gets_the_window(fjord: AgentApi, text: str) -> None:
-    body = fjord.send("chat", text, handle=f"fp-policy-{POLICY_QUESTIONS.index(text)}")
+    body = fjord.send("chat", text, handle="fp-policy-" + re.sub(r"\W+", "-", text)[:40])
     assert body["outcome"] == "replied"
     assert body["actions"] == []
     assert "YES" not in body["reply"]["text"]  # no return flow started
@@ -714,16 +744,10 @@ def test_a_policy_question_naming_an_action_gets_the_window(fjord: AgentApi, tex
             [SOURCE["shipping_time"], SOURCE["shipping_where"]],
             [SHIPPING_TIME, SHIP_COUNTRIES[1]],
         ),
-        pytest.param(
-            *(
-                "when is your support team around? also, do gift cards ever expire?",
-                [SOURCE["hours"], SOURCE["gift_cards"]],
-                [HOURS_DAYS[0], GIFT_CARD_VALIDITY],
-            ),
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="issue 8, still failing: 'expire' finds the balance passage, not 'valid'",
-            ),
+        (
+            "when is your support team around? also, do gift cards ever expire?",
+            [SOURCE["hours"], SOURCE["gift_cards"]],
+            [HOURS_DAYS[0], GIFT_CARD_VALIDITY],
         ),
     ],
 )
@@ -907,13 +931,7 @@ def test_a_refund_above_the_limit_escalates_with_a_holding_reply(fjord: AgentApi
     "text",
     [
         "what time does your support team open?",
-        pytest.param(
-            "are you guys around on saturdays?",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="issue 8, still failing: dense score 0.38 for the hours passage, under 0.40",
-            ),
-        ),
+        "are you guys around on saturdays?",
     ],
 )
 def test_support_hours_are_answered_from_the_knowledge(fjord: AgentApi, text: str) -> None:
@@ -933,14 +951,14 @@ def _refund_escalated_customer() -> tuple[dict, dict, dict]:
         mine = list(orders_of(customer))
         big = [o for o in mine if big_refundable(o)]
         waiting = [o for o in mine if unshipped(o)]
-        if customer.get("phone") and big and len(waiting) >= 2:
-            return customer, big[0], waiting[-1]
+        targets = [o for o in waiting if cancellable_here(o)]
+        if customer.get("phone") and big and len(waiting) >= 2 and targets:
+            return customer, big[0], targets[-1]
     raise LookupError("no customer with a big refundable order and another unshipped one")
 
 
 def test_while_a_refund_is_with_a_person_another_order_can_be_cancelled(fjord: AgentApi) -> None:
     customer, big, other = _refund_escalated_customer()
-    fjord.used.add(other["name"])
     phone = customer["phone"]
     first = fjord.send("sms", f"I'd like a refund on order {big['name']} please", phone=phone)
     assert first["outcome"] == "escalated"

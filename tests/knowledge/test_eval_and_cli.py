@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from api.cli.knowledge import app
 from evals.retrieval import load_questions, score_rankings
 from evals.retrieval.bitext import INTENT_DOCUMENTS, bitext_csv, load_bitext
-from knowledge.passages import load_passages
+from evals.retrieval.stores import SECOND_STORE_QUESTIONS, eval_store, second_store_documents
+from knowledge.passages import load_passages, split_document
 
 DEMO = Path(__file__).resolve().parents[2] / "stores" / "demo" / "knowledge"
 
@@ -68,3 +69,23 @@ def test_cli_ingest_then_search(tmp_path: Path) -> None:
     assert "gift-cards.md#expiry-refunds-and-cash" in found.output
     bad = runner.invoke(app, ["search", "x", "--method", "magic", *data])
     assert bad.exit_code != 0
+
+
+def test_the_second_store_set_labels_every_passage_and_has_out_of_scope_questions() -> None:
+    passages = {
+        p.id for name, text in second_store_documents().items() for p in split_document(text, name)
+    }
+    questions = load_questions(SECOND_STORE_QUESTIONS)
+    answerable = [q for q in questions if q.answerable]
+    assert len(answerable) >= 60 and len(questions) - len(answerable) >= 10
+    assert len({q.id for q in questions}) == len(questions)
+    labelled = frozenset().union(*(q.relevant_ids for q in answerable))
+    assert labelled == passages  # every passage asked about, no label naming a missing one
+
+
+def test_the_second_store_is_written_to_a_scratch_directory() -> None:
+    with eval_store("second") as store:
+        names = sorted(p.name for p in store.knowledge_dir.glob("*.md"))
+        assert names == sorted(second_store_documents())
+        assert not store.bitext
+    assert not store.knowledge_dir.exists()

@@ -94,4 +94,14 @@ def client(sandbox: SandboxServer) -> ShopifyClient:
 
 @pytest.fixture
 def tools(client: ShopifyClient) -> ShopifyTools:
+    """The demo store's tools, except that cancellations may refund any amount (the limit rule
+    has its own tests with the policy as written)."""
+    policy = load_policy(DEMO_STORE / "policy.yaml")
+    cancellations = policy.cancellations.model_copy(update={"refund_over_limit": "allow"})
+    return ShopifyTools(client, policy.model_copy(update={"cancellations": cancellations}))
+
+
+@pytest.fixture
+def demo_tools(client: ShopifyClient) -> ShopifyTools:
+    """The demo store's tools under its policy exactly as written."""
     return ShopifyTools(client, load_policy(DEMO_STORE / "policy.yaml"))

@@ -224,7 +224,14 @@ def test_every_tool_on_a_store_written_in_the_test(tiny_tools) -> None:
     new_home = ShippingAddress("2 New Rd", "York", "YO1 7HH", "GB", first_name="Ben")
     moved = tools.update_shipping_address(BEN, "#T2", new_home, idempotency_key="t-5")
     assert moved.ok and "2 New Rd" in moved.data["order"]["shipping_address"]
-    cancelled = tools.cancel_order(BEN, "#T2", idempotency_key="t-6")
+    # Cancelling refunds what was paid: above the store's 30 EUR limit a person decides...
+    held = tools.cancel_order(BEN, "#T2", idempotency_key="t-6")
+    assert held.reason == "above_auto_approve_limit" and held.data["amount"] > "30"
+    assert not held.data["order"]["cancelled_at"]
+    # ...unless the store lets cancellations refund any amount.
+    cancellations = tools.policy.cancellations.model_copy(update={"refund_over_limit": "allow"})
+    tools.policy = tools.policy.model_copy(update={"cancellations": cancellations})
+    cancelled = tools.cancel_order(BEN, "#T2", idempotency_key="t-6b")
     assert cancelled.ok and cancelled.data["order"]["cancelled_at"]
     assert tools.create_return(
         BEN, "#T2", [ReturnItem(cap)], today=TODAY, idempotency_key="t-7"

@@ -46,6 +46,19 @@ def test_cancel_unfulfilled_order(tools: ShopifyTools, sandbox: SandboxServer) -
     assert result.data["order"]["refunded"] == state["total_price"]
 
 
+def test_a_cancellation_refunding_more_than_the_limit_is_left_to_a_person(
+    demo_tools: ShopifyTools, sandbox: SandboxServer
+) -> None:
+    limit = demo_tools.policy.refunds.auto_approve_limit
+    name = pick("unfulfilled", lambda o: float(o["total_price"]) > limit)
+    result = demo_tools.cancel_order(owner_of(name), name, idempotency_key="c-limit")
+    assert result.reason == Reason.ABOVE_AUTO_APPROVE_LIMIT
+    assert float(result.data["amount"]) > limit and float(result.data["limit"]) == limit
+    assert not sandbox_order(sandbox, name)["cancelled_at"]  # nothing cancelled, nothing refunded
+    within = pick("unfulfilled", lambda o: float(o["total_price"]) <= limit)
+    assert demo_tools.cancel_order(owner_of(within), within, idempotency_key="c-in").ok
+
+
 def test_cancel_refused_when_already_cancelled(tools: ShopifyTools) -> None:
     name = pick("cancelled")
     result = tools.cancel_order(owner_of(name), name, idempotency_key="c-2")
@@ -75,7 +88,12 @@ def test_cancel_someone_elses_order_changes_nothing(
 
 def test_shop_user_errors_become_a_refusal(client: ShopifyClient, sandbox: SandboxServer) -> None:
     lenient = StorePolicy.model_validate(
-        {"cancellations": {"allowed_fulfillment_statuses": ["unfulfilled", "fulfilled"]}}
+        {
+            "cancellations": {
+                "allowed_fulfillment_statuses": ["unfulfilled", "fulfilled"],
+                "refund_over_limit": "allow",
+            }
+        }
     )
     name = pick("delivered_recent")
     result = ShopifyTools(client, lenient).cancel_order(owner_of(name), name, idempotency_key="c-4")

@@ -1,0 +1,138 @@
+"""Who may call what: every route of the app against every kind of caller.
+
+`ACCESS` is the spec. It is checked against the routes the app really serves, so a new route
+without an entry (or an entry for a route that is gone) fails here before it ships.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+
+from api.main import create_app
+from api.settings import Settings
+from inbox.db import session_scope
+from inbox.keys import create_key, revoke_key
+from inbox.models import Role
+from tests.api.conftest import Api
+
+PUBLIC = frozenset({"none", "revoked", *Role})
+"""A route with no key check: every caller is admitted, even one without a key."""
+READERS = frozenset({Role.helpdesk, Role.reviewer, Role.admin})
+HELPDESK = frozenset({Role.helpdesk, Role.admin})
+ADMIN = frozenset({Role.admin})
+
+CALLERS = ("none", "revoked", *Role)
+"""No Authorization header, a revoked key, and one live key per role."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    admits: frozenset[str]
+    """The callers that get past authentication and authorisation."""
+    status: int
+    """What an admitted caller gets for `url`: a success, or the answer for a missing resource
+    (404) or a missing store (503; 409 for knowledge ingest) when the app serves no store."""
+    url: str | None = None
+    """The URL to call, when the path has parameters; default: the path itself."""
+    json: dict[str, Any] | None = field(default=None)
+    """A well-formed body, for routes that take one."""
+
+
+ACCESS: dict[tuple[str, str], Rule] = {
+    ("GET", "/healthz"): Rule(PUBLIC, 200),
+    ("GET", "/readyz"): Rule(PUBLIC, 200),
+    ("GET", "/openapi.json"): Rule(PUBLIC, 200),
+    ("GET", "/docs"): Rule(PUBLIC, 200),
+    ("GET", "/docs/oauth2-redirect"): Rule(PUBLIC, 200),
+    ("GET", "/redoc"): Rule(PUBLIC, 200),
+    ("GET", "/v1/schemas/escalation-packet"): Rule(PUBLIC, 200),
+    ("GET", "/v1/customers/{customer_id}"): Rule(READERS, 404, "/v1/customers/cus_missing"),
+    ("GET", "/v1/customers/{customer_id}/timeline"): Rule(
+        READERS, 404, "/v1/customers/cus_missing/timeline"
+    ),
+    ("GET", "/v1/conversations/{conversation_id}"): Rule(
+        READERS, 404, "/v1/conversations/con_missing"
+    ),
+    ("GET", "/v1/escalations"): Rule(READERS, 200),
+    ("GET", "/v1/escalations/{escalation_id}"): Rule(READERS, 404, "/v1/escalations/esc_missing"),
+    ("PATCH", "/v1/escalations/{escalation_id}"): Rule(
+        READERS, 404, "/v1/escalations/esc_missing", {"status": "claimed"}
+    ),
+    ("GET", "/v1/traces/{trace_id}"): Rule(READERS, 404, "/v1/traces/trc_missing"),
+    ("POST", "/v1/messages"): Rule(
+        HELPDESK,
+        503,
+        json={
+            "channel": "email",
+            "external_id": "access-matrix-1",
+            "customer": {"email": "matrix@example.com"},
+            "text": "where is my order?",
+        },
+    ),
+    ("POST", "/v1/keys"): Rule(ADMIN, 201, json={"role": "reviewer", "name": "access matrix"}),
+    ("GET", "/v1/keys"): Rule(ADMIN, 200),
+    ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN, 404, "/v1/keys/key_missing"),
+    ("POST", "/v1/knowledge/ingest"): Rule(ADMIN, 409),
+}
+
+
+def served_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers; HEAD only where it is not GET's automatic twin."""
+    routes = set()
+    for context in iter_route_contexts(app.routes):
+        methods = context.methods or set()
+        for method in methods:
+            if method == "HEAD" and "GET" in methods:
+                continue
+            routes.add((method, str(context.path)))
+    return routes
+
+
+def test_every_served_route_has_an_access_rule(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path))
+    served = served_routes(app)
+    assert served - ACCESS.keys() == set(), "routes without an entry in ACCESS"
+    assert ACCESS.keys() - served == set(), "entries in ACCESS for routes the app does not serve"
+    assert ("POST", "/v1/messages") in served  # the enumeration sees the included routers
+
+
+def _revoked_key(api: Api) -> str:
+    with session_scope(api.engine) as session:  # type: ignore[arg-type]
+        plaintext, key = create_key(session, Role.helpdesk, "revoked for the access matrix")
+        assert revoke_key(session, key.id)
+    return plaintext
+
+
+def test_every_route_admits_exactly_the_callers_its_rule_names(api: Api) -> None:
+    served = served_routes(api.client.app)  # type: ignore[arg-type]
+    assert served == ACCESS.keys()
+    headers: dict[str, dict[str, str]] = {
+        "none": {},
+        "revoked": {"Authorization": f"Bearer {_revoked_key(api)}"},
+        **{role.value: api.headers(role.value) for role in Role},
+    }
+    mismatches = []
+    for (method, path), rule in sorted(ACCESS.items()):
+        for caller in CALLERS:
+            response = api.client.request(
+                method, rule.url or path, json=rule.json, headers=headers[caller]
+            )
+            if caller in rule.admits:
+                expected = rule.status
+            elif caller in ("none", "revoked"):
+                expected = 401
+            else:
+                expected = 403
+            if response.status_code != expected:
+                mismatches.append(
+                    f"{method} {path} as {caller}: {response.status_code}, expected {expected}"
+                )
+            elif expected in (401, 403):
+                code = "unauthorized" if expected == 401 else "forbidden"
+                assert response.json()["error"]["code"] == code
+    assert mismatches == []
