@@ -168,6 +168,8 @@ def effective_intent(state: Mapping[str, Any]) -> tuple[str, bool]:
     understanding = state.get("understanding") or {}
     intent = str(understanding.get("intent", "out_of_scope"))
     low = bool(understanding.get("low_confidence"))
+    if understanding.get("resolved"):  # read against the last turn already (agent.dialogue)
+        return intent, low
     issue = state.get("open_issue")
     entities = understanding.get("entities") or {}
     supplies = any(entities.get(key) for key in ("order_names", "emails", "phones", "address"))

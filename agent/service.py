@@ -58,6 +58,7 @@ SESSION_FIELDS = (
     "shop_checked",
     "escalation_matter",
     "order_grants",
+    "dialogue",
 )
 
 

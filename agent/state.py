@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from agent.dialogue import Recall
+
 
 class InboundMessage(TypedDict):
     """The customer's message this turn, as recorded in the inbox."""
@@ -95,6 +97,9 @@ class AgentState(TypedDict, total=False):
     escalation_matter: dict[str, Any] | None
     """What the person's case is about (reason code, order, intent), so unrelated requests stay
     with the agent."""
+    dialogue: Recall | None
+    """What the last turn left open (question answered, orders listed, a clarification asked),
+    for follow-ups, references and corrections (`agent.dialogue`)."""
 
     # --- turn: reset by every message ------------------------------------------------------
     message: InboundMessage
@@ -115,6 +120,9 @@ class AgentState(TypedDict, total=False):
     """Per question: the passages found and whether the best one answers it."""
     understanding: dict[str, Any]
     """Intent with confidence and top scores, entities, frustration, safety flags."""
+    search_text: str | None
+    """What to search the knowledge for when the message leans on the last turn ("and how
+    long does that take?" searched with the question before it)."""
     intent: str
     """The intent acted on: the classifier's, or the open issue's when the message continues it."""
     route: str
@@ -169,6 +177,7 @@ TURN_DEFAULTS: dict[str, Any] = {
     "questions": [],
     "answers": [],
     "understanding": {},
+    "search_text": None,
     "intent": "",
     "route": "",
     "route_reason": "",

@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 
 from agent.addresses import parse_address
 from agent.context import Context
+from agent.dialogue import bare_numbers
 from agent.nodes.pending import execute_pending
 from agent.nodes.proposals import propose_refund, propose_return
 from agent.nodes.turn import Turn
@@ -91,7 +92,12 @@ def _handle_order_request(turn: Turn) -> dict[str, Any]:
             return turn.failure(found)
         orders = found.data.get("orders") or []
         likely = candidates(orders, turn.intent)
-        if len(likely) == 1 or (not likely and len(orders) == 1):
+        # "the status of 1043": a bare number that is one of the customer's own orders.
+        numbered = set(bare_numbers(turn.state["message"]["text"]))
+        mentioned = [o for o in orders if o["name"] in numbered]
+        if len(mentioned) == 1:
+            reference = mentioned[0]["name"]
+        elif len(likely) == 1 or (not likely and len(orders) == 1):
             reference = (likely or orders)[0]["name"]
         elif not orders:
             turn.set_issue(None)

@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 from sqlmodel import Session, select
 
 from agent.context import Context
+from agent.dialogue import remember
 from agent.state import AgentState
 from agent.trace import traced
 from inbox.conversations import DuplicateMessage, record_event, record_message
@@ -103,6 +104,7 @@ def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
     streak = int(state.get("low_confidence_streak", 0))
     unresolved = int(state.get("unresolved_turns", 0))
     return {
+        "dialogue": remember(state),
         "reply_message_id": reply_message.id,
         "review_id": review_id,
         "low_confidence_streak": streak + 1 if situation in NOT_UNDERSTOOD else 0,

@@ -39,7 +39,16 @@ def _queries(state: AgentState) -> list[dict[str, Any]]:
     questions = list(state.get("questions") or [])
     asks = (state.get("understanding") or {}).get("asks") or []
     if state.get("route") == "retrieve" and (len(asks) <= 1 or not questions):
-        return [{"text": state["message"]["text"], "intent": state.get("intent"), "topic": None}]
+        text = state.get("search_text") or state["message"]["text"]
+        resolved = (state.get("understanding") or {}).get("resolved") or {}
+        return [
+            {
+                "text": text,
+                "intent": state.get("intent"),
+                "topic": None,
+                "answered": resolved.get("answered") or [],
+            }
+        ]
     return with_context(questions)
 
 
@@ -109,10 +118,27 @@ def _search(knowledge: Any, queries: list[dict[str, Any]]) -> list[dict[str, Any
                     "intent": query.get("intent"),
                     "topic": query.get("topic"),
                     "answerable": bool(result.answerable),
-                    "passages": [passage_state(p) for p in result.passages],
+                    "passages": beyond(
+                        [passage_state(p) for p in result.passages], query.get("answered") or []
+                    ),
                 }
             )
     return answers
+
+
+BEYOND_RATIO = 0.9
+"""A follow-up takes the next passage over the one just quoted when it scores this close."""
+
+
+def beyond(passages: list[dict[str, Any]], answered: list[str]) -> list[dict[str, Any]]:
+    """The passages with the one the last answer quoted moved behind a nearly-as-close other
+    ("and the down parka?" after the rain-jacket care answer wants the down passage)."""
+    if not passages or passages[0]["id"] not in answered:
+        return passages
+    others = [p for p in passages if p["id"] not in answered]
+    if others and others[0]["score"] >= BEYOND_RATIO * passages[0]["score"]:
+        return [others[0], *[p for p in passages if p is not others[0]]]
+    return passages
 
 
 @traced("retrieve")

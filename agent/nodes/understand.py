@@ -8,6 +8,8 @@ from langgraph.runtime import Runtime
 
 from agent.addresses import parse_address
 from agent.context import Context
+from agent.dialogue import apply, recall_of, resolve
+from agent.proof import customer_identity
 from agent.state import AgentState
 from agent.trace import traced
 from agent.understanding import Understanding, understand
@@ -58,9 +60,26 @@ def understand_message(state: AgentState, runtime: Runtime[Context]) -> dict[str
     text = message["text"]
     if message.get("subject") and message["channel"] == "email":
         text = f"{message['subject']}\n{text}"
-    understanding = as_state(
-        understand(text, catalogue=services.catalogue, region=services.phone_region), text
+
+    def read(words: str) -> dict[str, Any]:
+        return as_state(
+            understand(words, catalogue=services.catalogue, region=services.phone_region), words
+        )
+
+    understanding = read(text)
+    update: dict[str, Any] = {}
+    resolution = resolve(
+        recall_of(state),
+        understanding,
+        text,
+        read,
+        lambda: _own_orders(services, state),
+        pending=bool(state.get("pending_action")),
     )
+    if resolution is not None:
+        understanding = apply(understanding, resolution, text)
+        update["search_text"] = resolution.search
+        runtime.context.trace.note("dialogue", resolution.note())
     runtime.context.trace.note(
         "understanding",
         {
@@ -74,4 +93,13 @@ def understand_message(state: AgentState, runtime: Runtime[Context]) -> dict[str
             "asks": understanding["asks"],
         },
     )
-    return {"understanding": understanding}
+    return {**update, "understanding": understanding}
+
+
+def _own_orders(services: Any, state: AgentState) -> list[dict[str, Any]]:
+    """The customer's orders as the shop lists them (empty when it cannot be asked)."""
+    identity = customer_identity(state.get("identity") or {})
+    if services.tools is None or identity.empty:
+        return []
+    result = services.tools.lookup_orders(identity)
+    return list(result.data.get("orders") or []) if result.ok else []

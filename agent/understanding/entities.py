@@ -168,13 +168,28 @@ _QUANTITY = re.compile(
 _TIMES_QUANTITY = re.compile(r"\b(?:x\s?(\d{1,3})|qty:?\s?(\d{1,3}))\b", re.IGNORECASE)
 
 
+_LISTED_ORDER = re.compile(
+    r"\s*(?:,|&|\band\b|\bor\b|\by\b|\bet\b|\bund\b|\be\b|\bo\b)\s*#?\s*(\d{3,16})\b",
+    re.IGNORECASE,
+)
+"""A further number in a list after an order keyword ("orders 1083 and 1088")."""
+
+
 def _order_names(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
+
+    def add(start: int, end: int, value: str) -> None:
+        if not any(s <= start < e for s, e, _ in found):
+            found.append((start, end, "#" + value.replace("-", "").upper()))
+
     for pattern in (_HASH_ORDER, _ORDER_KEYWORD):
         for match in pattern.finditer(text):
-            name = "#" + match.group(1).replace("-", "").upper()
-            if not any(start <= match.start(1) < end for start, end, _ in found):
-                found.append((match.start(1), match.end(1), name))
+            add(match.start(1), match.end(1), match.group(1))
+            if pattern is _ORDER_KEYWORD:
+                end = match.end()
+                while listed := _LISTED_ORDER.match(text, end):
+                    add(listed.start(1), listed.end(1), listed.group(1))
+                    end = listed.end()
     return sorted(found)
 
 

@@ -1,0 +1,550 @@
+"""Dialogue state: what the last turn left open, and how a short message resolves against it.
+
+A customer does not repeat themselves: "and how long does that take?" leans on the question just
+answered, "the tent one" on the orders just listed, "a question about your policy" on the message
+the agent could not place, and "no, I meant 1043" on the order just discussed. The record node
+keeps a `Recall` of each turn in the session (it follows the customer across channels like the
+rest of the session); the understand node asks `resolve` whether this message leans on it, and
+if so re-reads it in that light before routing sees it.
+
+Everything here is rules over the message and the recall: deterministic and cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
+
+from agent.routing import KNOWLEDGE_INTENTS, ORDER_INTENTS, ORDER_READ_INTENTS
+from agent.understanding.taxonomy import QUESTION_TOPICS
+
+RECALL_TTL = timedelta(hours=6)
+"""A recall older than this is forgotten: a message after a long pause starts afresh."""
+FOLLOW_UP_WORDS = 10
+"""A follow-up leaning on the last answer is short; a longer message stands on its own."""
+SHORT_WORDS = 4
+"""A message this short ("how much?", "and express?") leans on the last answer anyway."""
+
+
+class RecalledOrder(TypedDict):
+    name: str
+    items: list[str]
+    created_at: str | None
+
+
+class Recall(TypedDict, total=False):
+    """What one turn leaves open for the next (the session field `dialogue`)."""
+
+    at: str
+    """When the turn's message was sent (ISO)."""
+    intent: str
+    """The intent the turn acted on."""
+    question: str | None
+    """The knowledge question it answered (as searched), if it answered one."""
+    passages: list[str]
+    orders: list[RecalledOrder]
+    """The orders it listed or the message named, in the order shown."""
+    order: str | None
+    """The order it discussed."""
+    clarify: str | None
+    """The message the agent could not place and asked about (order or policy?)."""
+    topic: str | None
+    """The order action a question was about ("can I cancel?": cancel_order), so an order
+    number sent next acts on it."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How this message reads in the light of the recall."""
+
+    kind: str
+    """followup | clarification | reference | correction."""
+    intent: str
+    act: str
+    """The dialogue act the message now has: question or request."""
+    search: str | None = None
+    """What to search the knowledge store for, instead of the message alone."""
+    order: str | None = None
+    """The order the message refers to."""
+    reread: str | None = None
+    """The text understanding re-ran on (a clarified original message)."""
+    answered: tuple[str, ...] = ()
+    """The passage the last answer quoted: a follow-up asks for something beyond it, so another
+    passage nearly as close is preferred."""
+
+    def note(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "intent": self.intent,
+            "order": self.order,
+            "search": (self.search or "")[:160] or None,
+            "answered": list(self.answered),
+        }
+
+
+Understand = Callable[[str], dict[str, Any]]
+"""Understands a text (the understand node's `as_state(understand(text))`)."""
+
+
+def recall_of(state: Mapping[str, Any]) -> Recall | None:
+    """The recall this message may lean on, or None when there is none or it is stale."""
+    recall = state.get("dialogue")
+    if not recall:
+        return None
+    try:
+        sent = datetime.fromisoformat(str(state["message"]["sent_at"]))
+        age = sent - datetime.fromisoformat(str(recall.get("at")))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if age > RECALL_TTL:
+        return None
+    return recall
+
+
+Listed = Callable[[], Sequence[Mapping[str, Any]]]
+"""The customer's own orders (brief views with items), asked for only when needed."""
+
+
+def resolve(
+    recall: Recall | None,
+    understanding: Mapping[str, Any],
+    text: str,
+    understand: Understand,
+    listed: Listed = lambda: (),
+    *,
+    pending: bool = False,
+) -> Resolution | None:
+    """How this message leans on the last turn, or None when it stands on its own.
+
+    With a proposal waiting, a yes or no answers the proposal ("no, I meant 1126" still says
+    no to it first); without one, "no, I meant 1126" is a correction.
+    """
+    if recall is None or (pending and understanding.get("intent") in ("confirm", "deny")):
+        return None
+    return (
+        _clarified(recall, understanding, text, understand)
+        or _supplied(recall, understanding, text)
+        or _corrected(recall, understanding, text)
+        or _referred(recall, understanding, text, listed)
+        or _followed_up(recall, understanding, text, understand)
+    )
+
+
+def apply(understanding: dict[str, Any], resolution: Resolution, text: str) -> dict[str, Any]:
+    """The understanding as routing should see it: one ask with the resolved intent and act."""
+    entities = dict(understanding.get("entities") or {})
+    if resolution.order and resolution.order not in (entities.get("order_names") or []):
+        entities["order_names"] = [resolution.order]
+    ask = {
+        "text": text,
+        "act": resolution.act,
+        "intent": resolution.intent,
+        "topic_intent": None,
+        "confidence": 1.0,
+        "low_confidence": False,
+    }
+    return {
+        **understanding,
+        "intent": resolution.intent,
+        "confidence": max(float(understanding.get("confidence", 0.0)), 0.9),
+        "low_confidence": False,
+        "entities": entities,
+        "asks": [ask],
+        "resolved": resolution.note(),
+    }
+
+
+# --- clarification answers ----------------------------------------------------------------------
+
+_POLICY_BRANCH = re.compile(
+    r"\b(?:polic(?:y|ies)|general(?:ly)?|in general|question|how (?:it|that|this) works|"
+    r"(?:haven'?t|have not|not yet|didn'?t|did not) (?:ordered|order|bought|buy|placed)|"
+    r"not (?:about )?(?:an?|my) (?:order|purchase)|no order|before (?:i|ordering|buying)|"
+    r"just (?:asking|wondering|curious)|rules?|info(?:rmation)?)\b",
+    re.IGNORECASE,
+)
+_ORDER_BRANCH = re.compile(
+    r"\b(?:my|an|the|this|that) (?:order|purchase|package|parcel|delivery)\b|#?\b\d{3,6}\b|"
+    r"\border\b",
+    re.IGNORECASE,
+)
+
+
+def _clarified(
+    recall: Recall, understanding: Mapping[str, Any], text: str, understand: Understand
+) -> Resolution | None:
+    original = recall.get("clarify")
+    if not original and _only_branch(text):
+        original = recall.get("question")  # "just a general question" about what was answered
+    if not original:
+        return None
+    names = (understanding.get("entities") or {}).get("order_names") or []
+    if names or (_ORDER_BRANCH.search(text) and not _POLICY_BRANCH.search(text)):
+        reread = understand(f"{original}\n{text}")
+        intent = str(reread.get("intent"))
+        if intent not in ORDER_INTENTS:
+            intent = _order_intent(reread) or "order_details"
+        act = "question" if intent in ORDER_READ_INTENTS else "request"
+        order = names[0] if names else None
+        return Resolution("clarification", intent, act, order=order, reread=original)
+    if _POLICY_BRANCH.search(text) and len(text.split()) <= 16:
+        reread = understand(original)
+        intent = _knowledge_intent(reread)
+        return Resolution("clarification", intent, "question", search=original, reread=original)
+    return None
+
+
+_BRANCH_FILLER = re.compile(
+    r"\b(?:it'?s|it is|its|this is|that'?s|was|is|just|only|a|an|the|about|on|for|please|"
+    r"thanks?|i|i'?m|am|my|your|you|not|no|yes|asking|mean|meant|wondering|curious|"
+    r"generally|really|more|of|in|rather|than|sorry|like)\b",
+    re.IGNORECASE,
+)
+
+
+def _only_branch(text: str) -> bool:
+    """A message that only says what kind of question the last one was ("a general question
+    about your policy, not about an order"), with nothing of its own to answer."""
+    if not _POLICY_BRANCH.search(text) or len(text.split()) > 14:
+        return False
+    rest = _BRANCH_FILLER.sub(" ", _POLICY_BRANCH.sub(" ", text))
+    rest = re.sub(
+        r"\b(?:order|orders|purchase|yet|haven'?t|ordered|anything)\b", " ", rest, flags=re.I
+    )
+    return len(re.findall(r"[a-zA-Z]{3,}", rest)) <= 1
+
+
+def _order_intent(understanding: Mapping[str, Any]) -> str | None:
+    for score in understanding.get("top") or []:
+        if score["intent"] in ORDER_INTENTS:
+            return str(score["intent"])
+    return None
+
+
+def _knowledge_intent(understanding: Mapping[str, Any]) -> str:
+    """The knowledge intent of a message read as a question (an action names its topic)."""
+    for score in understanding.get("top") or []:
+        intent = str(score["intent"])
+        if intent in KNOWLEDGE_INTENTS:
+            return intent
+        if intent in QUESTION_TOPICS:
+            return QUESTION_TOPICS[intent]
+    return "policy_question"
+
+
+# --- an order number after a question about an action -----------------------------------------
+
+SUPPLY_WORDS = 12
+"""A message this short that names an order after "can I cancel?" supplies the order."""
+
+
+def _supplied(recall: Recall, understanding: Mapping[str, Any], text: str) -> Resolution | None:
+    topic = recall.get("topic")
+    if topic not in ORDER_INTENTS or len(text.split()) > SUPPLY_WORDS:
+        return None
+    names = (understanding.get("entities") or {}).get("order_names") or bare_numbers(text)
+    if not names:
+        return None
+    own = str(understanding.get("intent"))
+    if own in ORDER_INTENTS and own != topic and not understanding.get("low_confidence"):
+        return None  # a request of its own ("where is #1042?")
+    act = "question" if topic in ORDER_READ_INTENTS else "request"
+    return Resolution("clarification", str(topic), act, order=names[0])
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+_CORRECTION = re.compile(
+    r"^\W*(?:no+|nope|sorry|oops|whoops|actually|wait|correction|my bad|my mistake|i meant|"
+    r"i mean|wrong (?:number|order|one))\b|\b(?:i meant|i mean|not that one|wrong (?:number|"
+    r"order|one)|typo|should (?:have )?(?:been|be|say|said))\b",
+    re.IGNORECASE,
+)
+_OTHER = re.compile(r"\bthe other (?:one|order|purchase)\b|\bother order\b", re.IGNORECASE)
+
+
+_BARE_NUMBER = re.compile(
+    r"(?<![\w$€£.,/-])#?(\d{3,7})\b(?!\s*(?:%|days?|dollars?|usd|cad|eur|\.\d))"
+)
+
+
+def bare_numbers(text: str) -> list[str]:
+    """Numbers that could be order numbers ("it's 1092"), as order names (`#1092`)."""
+    return [f"#{n}" for n in _BARE_NUMBER.findall(text)]
+
+
+def _corrected(recall: Recall, understanding: Mapping[str, Any], text: str) -> Resolution | None:
+    intent = recall.get("intent") or ""
+    if intent not in ORDER_INTENTS or not _CORRECTION.search(text):
+        return None
+    names = (understanding.get("entities") or {}).get("order_names") or bare_numbers(text)
+    order = names[0] if names else None
+    if order is None and _OTHER.search(text):
+        others = [o["name"] for o in recall.get("orders") or [] if o["name"] != recall.get("order")]
+        order = others[0] if len(others) == 1 else None
+    if order is None or order == recall.get("order"):
+        return None
+    own = str(understanding.get("intent"))
+    if own in ORDER_INTENTS and not understanding.get("low_confidence") and own != intent:
+        intent = own  # "sorry, I meant cancel #1043" changes what, not only which
+    act = "question" if intent in ORDER_READ_INTENTS else "request"
+    return Resolution("correction", intent, act, order=order)
+
+
+# --- references to listed orders ----------------------------------------------------------------
+
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "top": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+}
+_ORDINAL = re.compile(
+    r"\b(?:the\s+)?(" + "|".join(_ORDINALS) + r")(?:\s+(?:one|order|purchase))?\b", re.IGNORECASE
+)
+_NEWEST = re.compile(
+    r"\b(?:most recent|latest|newest|last (?:one|order)|recent one|newer one|new one|the last)\b",
+    re.IGNORECASE,
+)
+_OLDEST = re.compile(
+    r"\b(?:oldest|earliest|older one|old one|earlier one|first one i (?:placed|made))\b",
+    re.IGNORECASE,
+)
+_REFERS = re.compile(
+    r"\b(?:the|that|this)\s+(?:[\w-]+\s+){0,3}(?:one|order|purchase)\b|\bthe one\b|"
+    r"\bone with\b|\bwith the\b",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    re.findall(
+        r"\w+",
+        "the one with and order orders purchase that this for from your my our a an of in on to "
+        "it is was has have where what when status please cancel return refund",
+    )
+)
+
+
+def _referred(
+    recall: Recall, understanding: Mapping[str, Any], text: str, listed: Listed
+) -> Resolution | None:
+    entities = understanding.get("entities") or {}
+    if len(recall.get("orders") or []) < 2 or entities.get("order_names"):
+        return None
+    names = [o["name"] for o in recall.get("orders") or []]
+    numbered = [n for n in bare_numbers(text) if n in names]
+    if numbered:
+        order: str | None = numbered[0]
+    else:
+        order = _pick(list(fill_items(recall, listed).get("orders") or []), text)
+    if order is None:
+        return None
+    own = str(understanding.get("intent"))
+    recalled = recall.get("intent") or ""
+    acting = bool(_ACTION_WORDS.search(text))
+    sure = not understanding.get("low_confidence") or acting
+    asking = text.rstrip().endswith("?") or any(
+        a.get("act") == "question" for a in understanding.get("asks") or []
+    )
+    if _WHERE.search(text) and not acting and (asking or not sure or own not in ORDER_INTENTS):
+        intent = "track_order"  # "the tent one: has it arrived?" asks where it is
+    elif own in ORDER_INTENTS and sure:
+        intent = own
+    elif recalled in ORDER_INTENTS:
+        intent = recalled
+    else:
+        intent = "order_details"
+    act = "question" if intent in ORDER_READ_INTENTS else "request"
+    return Resolution("reference", intent, act, order=order)
+
+
+_ACTION_WORDS = re.compile(r"\b(?:cancel|return|refund|send (?:it )?back|exchange)\b", re.I)
+_WHERE = re.compile(
+    r"\b(?:where|when|arriv\w*|deliver\w*|ship(?:ped)?|sent|status|track\w*|come|coming|"
+    r"happening|going on|update)\b",
+    re.I,
+)
+
+
+def _pick(orders: Sequence[RecalledOrder], text: str) -> str | None:
+    """The listed order the text points at: by position, recency, or what is in it."""
+    lowered = text.lower()
+    by_product = _by_product(orders, lowered)
+    if by_product is not None:
+        return by_product
+    if _NEWEST.search(lowered) or _OLDEST.search(lowered):
+        dated = [o for o in orders if o.get("created_at")]
+        if len(dated) >= 2:
+            ranked = sorted(dated, key=lambda o: str(o["created_at"]))
+            return ranked[-1 if _NEWEST.search(lowered) else 0]["name"]
+    if match := _ORDINAL.search(lowered):
+        index = _ORDINALS[match.group(1).lower()]
+        if index < len(orders) and _REFERS.search(lowered):
+            return orders[index]["name"]
+    return None
+
+
+def _by_product(orders: Sequence[RecalledOrder], lowered: str) -> str | None:
+    """The one order whose items share a distinctive word with the text ("the tent one")."""
+    words = {w.rstrip("s") for w in re.findall(r"[a-z]{3,}", lowered)} - _STOP
+    if not words:
+        return None
+    hits = []
+    for order in orders:
+        vocabulary = {
+            w.rstrip("s")
+            for item in order.get("items") or []
+            for w in re.findall(r"[a-z]{3,}", item.lower())
+        }
+        if words & vocabulary:
+            hits.append(order["name"])
+    return hits[0] if len(hits) == 1 else None
+
+
+# --- follow-ups to the last answer --------------------------------------------------------------
+
+_LEANS = re.compile(
+    r"^\W*(?:and|also|plus|but|so|what about|how about|what if|and if|same for|same with|"
+    r"does (?:that|it|this)|is (?:that|it|this)|do (?:they|those)|can i (?:do )?(?:that|it))\b|"
+    r"\b(?:that|it|this|those|them|there|one)\b\W*$|"
+    r"\b(?:does that|is that|that take|it take|that cost|it cost|for that|with that)\b",
+    re.IGNORECASE,
+)
+
+
+def _followed_up(
+    recall: Recall, understanding: Mapping[str, Any], text: str, understand: Understand
+) -> Resolution | None:
+    question = recall.get("question")
+    if not question or len(text.split()) > FOLLOW_UP_WORDS:
+        return None
+    entities = understanding.get("entities") or {}
+    if entities.get("order_names") or entities.get("emails") or entities.get("address"):
+        return None
+    own = str(understanding.get("intent"))
+    if own == "greeting" and not _LEANS.search(text):
+        return None
+    requests = [a for a in understanding.get("asks") or [] if a.get("act") == "request"]
+    if requests and not understanding.get("low_confidence"):
+        return None  # "and can you cancel it?" asks for an action, not about the answer
+    leans = bool(_LEANS.search(text)) or len(text.split()) <= SHORT_WORDS
+    unsure = bool(understanding.get("low_confidence")) or own == "out_of_scope"
+    if not (leans or unsure):
+        return None
+    answered = tuple(recall.get("passages") or [])[:1]
+    topic = " ".join([question, *(_passage_words(p) for p in answered)])
+    combined = f"{_LEAD.sub('', text).strip()} ({' '.join(dict.fromkeys(_content_words(topic)))})"
+    intent = own
+    if own not in KNOWLEDGE_INTENTS or unsure:
+        intent = _knowledge_intent(understand(combined)) if leans or unsure else own
+    if intent not in KNOWLEDGE_INTENTS:
+        intent = recall.get("intent") or "policy_question"
+        if intent not in KNOWLEDGE_INTENTS:
+            intent = "policy_question"
+    return Resolution("followup", intent, "question", search=combined, answered=answered)
+
+
+def fill_items(recall: Recall, listed: Listed) -> Recall:
+    """The recall with the items of orders that were only named by number ("1096 and 1102"),
+    from `listed` (the customer's own orders: nobody learns what is in another's order)."""
+    orders = list(recall.get("orders") or [])
+    if len(orders) < 2 or all(o.get("items") for o in orders):
+        return recall
+    known = {str(o.get("name")): o for o in listed()}
+    filled: list[RecalledOrder] = [
+        _recalled(known[o["name"]]) if not o.get("items") and o["name"] in known else o
+        for o in orders
+    ]
+    return {**recall, "orders": filled}
+
+
+_LEAD = re.compile(r"^\W*(?:and|also|plus|but|so|ok(?:ay)?|thanks?|cool|great)\b[,\s]*", re.I)
+_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"[a-z']+",
+        "a an the and or but if to of in on at for from with by about as is are was were be been "
+        "do does did can could would will should shall may might must i you we they it this that "
+        "these those my your our their me us them what which who whom whose when where why how "
+        "there here any some much many long take takes get got have has had hi hello hey please "
+        "thanks thank just also so not no yes ok okay im i'm it's its don't doesn't",
+    )
+)
+
+
+def _passage_words(passage_id: str) -> str:
+    """The topic of a passage's document (`returns.md#starting-a-return`: "returns"); not its
+    heading, which would pull the search back to the passage already quoted."""
+    return re.sub(r"[_-]", " ", passage_id.split("#")[0].removesuffix(".md"))
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of a question that carry its topic ("ship", "canada")."""
+    words = re.findall(r"[a-zA-Z][a-zA-Z'-]+", text.lower())
+    return [w for w in words if w not in _FUNCTION_WORDS]
+
+
+# --- what a turn leaves open --------------------------------------------------------------------
+
+
+def remember(state: Mapping[str, Any]) -> Recall:
+    """The recall of the turn that just ended (kept in the session for the next message)."""
+    previous: Recall = dict(state.get("dialogue") or {})  # type: ignore[assignment]
+    message = state["message"]
+    understanding = state.get("understanding") or {}
+    situation = str(state.get("situation") or "")
+    answers = [a for a in state.get("answers") or [] if a.get("answerable")]
+    question = None
+    passages: list[str] = []
+    if answers and (
+        situation in ("answer", "answer_then_ask_order") or state.get("route") == "retrieve"
+    ):
+        question = state.get("search_text") or answers[0]["question"]
+        passages = [p["id"] for p in answers[0].get("passages") or []][:3]
+    elif situation == "answer_then_ask_order" and state.get("passages"):
+        # A question about an action answered on the order path ("can I cancel?").
+        question = state.get("search_text") or str(message["text"])
+        passages = [p["id"] for p in state.get("passages") or []][:3]
+    listed = [_recalled(o) for o in state.get("orders") or [] if o.get("name")]
+    named = [str(n) for n in (understanding.get("entities") or {}).get("order_names") or []]
+    orders = listed or (
+        [{"name": n, "items": [], "created_at": None} for n in named] if len(named) > 1 else []
+    )
+    order = (state.get("order") or {}).get("name") or (named[0] if named else None)
+    if not orders:
+        orders = list(previous.get("orders") or [])
+    clarify = None
+    if situation == "clarify":
+        resolved = understanding.get("resolved") or {}
+        clarify = previous.get("clarify") if resolved else message["text"]
+    topics = [
+        str(a.get("topic_intent"))
+        for a in understanding.get("asks") or []
+        if a.get("topic_intent") in ORDER_INTENTS
+    ]
+    return {
+        "topic": topics[0] if question and topics else None,
+        "at": str(message["sent_at"]),
+        "intent": str(state.get("intent") or ""),
+        "question": question,
+        "passages": passages,
+        "orders": orders[:5],
+        "order": order or previous.get("order"),
+        "clarify": clarify,
+    }
+
+
+def _recalled(order: Mapping[str, Any]) -> RecalledOrder:
+    return {
+        "name": str(order["name"]),
+        "items": [str(i) for i in order.get("items") or []],
+        "created_at": order.get("created_at"),
+    }

@@ -1,0 +1,371 @@
+"""Conversations, not single messages (issue 16): follow-ups, references to listed orders,
+corrections and clarification answers, on the demo store and on the second store.
+
+The wordings here are this file's own (the held-out exchanges in evals/conversations are measured
+by `python -m evals.conversations`, never copied here). Orders and customers are picked by what
+they are from each store's fixtures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.dialogue import (
+    Recall,
+    apply,
+    bare_numbers,
+    recall_of,
+    remember,
+    resolve,
+)
+from agent.nodes.retrieve import beyond
+from tests.agent import demo
+from tests.agent import second_store as fjord
+from tests.agent.conftest import AgentApi, make_agent_api, vouched
+
+
+@dataclass
+class Store:
+    name: str
+    api: AgentApi
+    orders: list[dict[str, Any]]
+
+    def owners_with_two_orders(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """(email, orders) of customers with at least two orders whose items tell them apart."""
+        by_email: dict[str, list[dict[str, Any]]] = {}
+        for order in self.orders:
+            email = demo.owner_email(order)
+            if email and not order.get("cancelled_at"):
+                by_email.setdefault(email.lower(), []).append(order)
+        for email, orders in by_email.items():
+            if len(orders) >= 2:
+                yield email, orders
+
+
+@pytest.fixture(scope="module", params=["demo", "second"])
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    root = tmp_path_factory.mktemp(f"dialogue-{request.param}")
+    if request.param == "demo":
+        for api in make_agent_api(root):
+            yield Store("demo", api, demo.ORDERS)
+    else:
+        store_dir = fjord.write_second_store(root)
+        for api in make_agent_api(root / "data", store_dir=store_dir, today=fjord.TODAY):
+            yield Store("second", api, fjord.ORDERS)
+
+
+def _words(order: dict[str, Any]) -> set[str]:
+    return {
+        w.rstrip("s")
+        for line in order["line_items"]
+        for w in re.findall(r"[a-z]{4,}", str(line["title"]).lower())
+    }
+
+
+def _distinct_word(order: dict[str, Any], others: list[dict[str, Any]]) -> str | None:
+    """A word of one of the order's product titles that no other of the orders has."""
+    theirs = set().union(*(_words(o) for o in others))
+    mine = sorted(_words(order) - theirs - {"pack", "standard"})
+    return mine[0] if mine else None
+
+
+def _two_told_apart(store: Store, nth: int) -> tuple[str, dict[str, Any], dict[str, Any], str]:
+    """The `nth` customer with two orders that a product word tells apart: (email, one order,
+    the other, a word only the other has). Each test takes its own customer: a session
+    remembers what earlier tests said."""
+    found = 0
+    for email, orders in store.owners_with_two_orders():
+        for first in orders:
+            for second in orders:
+                word = _distinct_word(second, [first]) if second is not first else None
+                if word and first["name"] != second["name"]:
+                    if found == nth:
+                        return email, first, second, word
+                    found += 1
+                    break
+            else:
+                continue
+            break
+    raise LookupError("not enough customers with two orders told apart by a product word")
+
+
+# --- through the app, on both stores -------------------------------------------------------------
+
+
+def test_a_follow_up_is_answered_in_the_light_of_the_question_before(store: Store) -> None:
+    handle = f"fu-{store.name}"
+    first = store.api.send("chat", "How do I send an item back to you?", handle=handle)
+    assert first["outcome"] == "replied" and first["sources"]
+    follow = store.api.send("chat", "and is that free?", handle=handle)
+    assert follow["outcome"] == "replied", follow["reply"]
+    assert follow["sources"], "the follow-up was answered from the knowledge store"
+    assert any(re.search(r"return", s["id"]) for s in follow["sources"]), follow["sources"]
+    assert "guess" not in follow["reply"]["text"]
+
+
+def test_the_order_meant_by_a_product_word_after_a_listing(store: Store) -> None:
+    email, other, meant, word = _two_told_apart(store, 0)
+    handle = f"ref-{store.name}"
+    listing = store.api.send(
+        "chat", "which orders have I got with you?", handle=handle, **vouched(email)
+    )
+    assert meant["name"] in listing["reply"]["text"] and other["name"] in listing["reply"]["text"]
+    picked = store.api.send(
+        "chat", f"what's happening with the {word} one?", handle=handle, **vouched(email)
+    )
+    assert picked["intent"]["name"] in ("order_details", "track_order"), picked["intent"]
+    assert meant["name"] in picked["reply"]["text"], picked["reply"]["text"]
+    assert other["name"] not in picked["reply"]["text"]
+
+
+def test_a_correction_switches_the_order_without_starting_over(store: Store) -> None:
+    email, first, second, _ = _two_told_apart(store, 1)
+    handle = f"co-{store.name}"
+    asked = store.api.send(
+        "chat", f"where is my order {first['name']}?", handle=handle, **vouched(email)
+    )
+    assert asked["intent"]["name"] == "track_order"
+    number = second["name"].lstrip("#")
+    corrected = store.api.send(
+        "chat", f"oops, wrong one. I meant {number}", handle=handle, **vouched(email)
+    )
+    assert corrected["intent"]["name"] == "track_order"
+    assert second["name"] in corrected["reply"]["text"]
+    assert first["name"] not in corrected["reply"]["text"]
+
+
+def test_a_clarification_answer_gets_the_original_question_answered(store: Store) -> None:
+    handle = f"cl-{store.name}"
+    store.api.send("chat", "refunds", handle=handle)
+    answer = store.api.send(
+        "chat", "it's just a general question, I haven't bought anything yet", handle=handle
+    )
+    assert answer["outcome"] == "replied"
+    assert any("refund" in s["id"] for s in answer["sources"]), answer["sources"]
+
+
+def test_references_follow_the_customer_to_another_channel(store: Store) -> None:
+    email, first, second, _ = _two_told_apart(store, 2)
+    newest = max((first, second), key=lambda o: str(o["created_at"]))
+    oldest = first if newest is second else second
+    store.api.send(
+        "chat", "can you show me what I've ordered", handle=f"xc-{store.name}", **vouched(email)
+    )
+    by_email = store.api.send(
+        "email", "The most recent one, has it been sent out yet?", email=email
+    )
+    assert newest["name"] in by_email["reply"]["text"], by_email["reply"]["text"]
+    assert oldest["name"] not in by_email["reply"]["text"]
+
+
+def test_a_no_to_a_waiting_proposal_stays_a_no(store: Store) -> None:
+    """With a proposal waiting, "no" answers it: the dialogue rules never read it as a
+    correction and run something else."""
+    predicate = demo.cancellable if store.name == "demo" else fjord.cancellable_here
+    order = demo.pick(predicate, store.api.used) if store.name == "demo" else fjord.find(predicate)
+    email = demo.owner_email(order)
+    ask = store.api.send("email", f"Please cancel order {order['name']}.", email=email)
+    assert "YES" in ask["reply"]["text"]
+    no = store.api.send("email", "no", email=email)
+    assert no["actions"] == []
+    assert store.api.order(order["name"], email=email)["cancelled_at"] is None
+
+
+# --- the rules on their own ----------------------------------------------------------------------
+
+
+def _reader(intent: str = "policy_question") -> Any:
+    def read(text: str) -> dict[str, Any]:
+        return {"intent": intent, "top": [{"intent": intent, "score": 0.9}], "entities": {}}
+
+    return read
+
+
+def _understood(intent: str, low: bool = False, **entities: Any) -> dict[str, Any]:
+    return {
+        "intent": intent,
+        "confidence": 0.5 if low else 0.95,
+        "low_confidence": low,
+        "entities": {"order_names": [], **entities},
+        "asks": [{"text": "", "act": "question", "intent": intent}],
+        "top": [{"intent": intent, "score": 0.5}],
+    }
+
+
+LISTED: Recall = {
+    "at": "2026-11-20T10:00:00+00:00",
+    "intent": "order_details",
+    "orders": [
+        {"name": "#2001", "items": ["Ridge Tent - 2P"], "created_at": "2026-10-01T10:00:00Z"},
+        {"name": "#2002", "items": ["Wool Socks - L / Blue"], "created_at": "2026-11-02T10:00:00Z"},
+        {"name": "#2003", "items": ["Camp Mug"], "created_at": "2026-09-15T10:00:00Z"},
+    ],
+    "order": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "intent"),
+    [
+        ("the tent one please, where is it", "#2001", "track_order"),
+        ("what about the socks?", "#2002", "order_details"),
+        ("the blue one", "#2002", "order_details"),
+        ("the second one", "#2002", "order_details"),
+        ("the newest order - has it shipped", "#2002", "track_order"),
+        ("the oldest one", "#2003", "order_details"),
+        ("2003", "#2003", "order_details"),
+    ],
+)
+def test_references_pick_the_listed_order(text: str, order: str, intent: str) -> None:
+    resolution = resolve(LISTED, _understood("product_question", low=True), text, _reader())
+    assert resolution is not None and resolution.kind == "reference"
+    assert (resolution.order, resolution.intent) == (order, intent)
+
+
+def test_a_reference_that_fits_two_orders_resolves_nothing() -> None:
+    recall: Recall = {
+        **LISTED,
+        "orders": [
+            {"name": "#1", "items": ["Trail Shoe"], "created_at": None},
+            {"name": "#2", "items": ["Trail Shoe - Wide"], "created_at": None},
+        ],
+    }
+    assert (
+        resolve(recall, _understood("product_question", low=True), "the shoe one", _reader())
+        is None
+    )
+
+
+def test_a_correction_keeps_what_was_asked_and_changes_which_order() -> None:
+    recall: Recall = {**LISTED, "intent": "track_order", "order": "#2001"}
+    resolution = resolve(recall, _understood("deny"), "no sorry, I meant 2003", _reader())
+    assert resolution is not None and resolution.kind == "correction"
+    assert (resolution.intent, resolution.order) == ("track_order", "#2003")
+    # With a proposal waiting, the same words answer the proposal instead.
+    assert (
+        resolve(recall, _understood("deny"), "no sorry, I meant 2003", _reader(), pending=True)
+        is None
+    )
+
+
+def test_a_follow_up_searches_with_the_topic_of_the_last_question() -> None:
+    recall: Recall = {
+        "at": "2026-11-20T10:00:00+00:00",
+        "intent": "delivery_options",
+        "question": "do you deliver to Norway?",
+        "passages": ["shipping.md#countries"],
+    }
+    resolution = resolve(
+        recall,
+        _understood("delivery_options"),
+        "and how long does it take?",
+        _reader("delivery_options"),
+    )
+    assert resolution is not None and resolution.kind == "followup"
+    assert resolution.search is not None and "norway" in resolution.search.lower()
+    assert resolution.answered == ("shipping.md#countries",)
+    # A message with a topic of its own and nothing leaning back stands on its own.
+    assert (
+        resolve(
+            recall,
+            _understood("payment_problem"),
+            "which cards do you take for payment at checkout",
+            _reader(),
+        )
+        is None
+    )
+
+
+def test_the_recall_lapses_after_a_long_pause() -> None:
+    state = {"dialogue": LISTED, "message": {"sent_at": "2026-11-21T10:00:00+00:00"}}
+    assert recall_of(state) is None
+    state["message"] = {"sent_at": "2026-11-20T11:00:00+00:00"}
+    assert recall_of(state) == LISTED
+
+
+def test_apply_gives_routing_one_ask_with_the_resolved_order() -> None:
+    resolution = resolve(
+        LISTED, _understood("product_question", low=True), "the tent one", _reader()
+    )
+    assert resolution is not None
+    understood = apply(_understood("product_question", low=True), resolution, "the tent one")
+    assert understood["intent"] == "order_details" and not understood["low_confidence"]
+    assert understood["entities"]["order_names"] == ["#2001"]
+    assert [a["act"] for a in understood["asks"]] == ["question"]
+    assert understood["resolved"]["kind"] == "reference"
+
+
+def test_bare_numbers_are_order_candidates_but_amounts_are_not() -> None:
+    assert bare_numbers("it's 1092 I wanted") == ["#1092"]
+    assert bare_numbers("#1092 and 1093") == ["#1092", "#1093"]
+    assert bare_numbers("it cost $120 and took 14 days") == []
+    assert bare_numbers("3.50 or 12") == []
+
+
+def test_remember_keeps_listed_orders_and_the_question_answered() -> None:
+    state = {
+        "message": {"text": "show my orders", "sent_at": "2026-11-20T10:00:00+00:00"},
+        "intent": "order_details",
+        "situation": "ask_which_order",
+        "orders": [{"name": "#1", "items": ["Tent"], "created_at": "2026-01-01"}],
+        "understanding": {},
+    }
+    recall = remember(state)
+    assert [o["name"] for o in recall["orders"]] == ["#1"] and recall["question"] is None
+    answered = {
+        "message": {"text": "and the fee?", "sent_at": "2026-11-20T10:05:00+00:00"},
+        "dialogue": recall,
+        "intent": "policy_question",
+        "situation": "answer",
+        "route": "retrieve",
+        "search_text": "the fee? (returns)",
+        "answers": [{"question": "x", "answerable": True, "passages": [{"id": "r.md#fee"}]}],
+        "understanding": {},
+    }
+    later = remember(answered)
+    assert later["question"] == "the fee? (returns)" and later["passages"] == ["r.md#fee"]
+    assert [o["name"] for o in later["orders"]] == ["#1"], (
+        "listed orders stay for a later reference"
+    )
+
+
+def test_a_follow_up_prefers_a_nearly_as_close_passage_over_the_one_just_quoted() -> None:
+    passages = [{"id": "a", "score": 0.64}, {"id": "b", "score": 0.62}, {"id": "c", "score": 0.3}]
+    assert [p["id"] for p in beyond(passages, ["a"])] == ["b", "a", "c"]
+    assert [p["id"] for p in beyond(passages, ["c"])] == ["a", "b", "c"]
+    far = [{"id": "a", "score": 0.64}, {"id": "b", "score": 0.4}]
+    assert [p["id"] for p in beyond(far, ["a"])] == ["a", "b"]
+
+
+def test_the_held_out_exchanges_exist_apart_from_these_tests() -> None:
+    sets = Path(__file__).resolve().parents[2] / "evals" / "conversations"
+    for name in ("followups.yaml", "fresh.yaml"):
+        text = (sets / name).read_text("utf-8")
+        for phrase in ("and is that free?", "what's happening with the", "oops, wrong one"):
+            assert phrase not in text, f"{phrase!r} is in the held-out set {name}"
+
+
+def test_an_order_number_after_a_question_about_cancelling_acts_on_that_order() -> None:
+    recall: Recall = {
+        "at": "2026-11-20T10:00:00+00:00",
+        "intent": "policy_question",
+        "question": "can orders still be cancelled after I pay?",
+        "topic": "cancel_order",
+    }
+    resolution = resolve(recall, _understood("order_details"), "ok it's 2207 then", _reader())
+    assert resolution is not None
+    assert (resolution.intent, resolution.act, resolution.order) == (
+        "cancel_order",
+        "request",
+        "#2207",
+    )
+    # Another request of its own is not taken for the order the question was about.
+    assert resolve(recall, _understood("track_order"), "where is #2207?", _reader()) is None
