@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from agent.language import handover_notice, unserved_notice
 from tools.policy import StorePolicy
 
 CHANNEL_NAMES = {
@@ -249,6 +250,9 @@ class TemplateComposer:
             Situation.INJECTION,
         ):
             draft.text = f"{prefix} {draft.text}"
+        line = self._language_line(state, policy)
+        if line:
+            draft.text = f"{line} {draft.text}"
         return draft
 
     def templates(self) -> dict[Situation, Callable[[dict[str, Any], StorePolicy], Draft]]:
@@ -294,6 +298,20 @@ class TemplateComposer:
             Situation.ALREADY_ESCALATED: self._already_escalated,
         }
 
+    # --- the customer's language ---------------------------------------------------------------
+    @staticmethod
+    def _language_line(state: dict[str, Any], policy: StorePolicy) -> str:
+        """One line in the customer's language when the reply is not in it (`agent.language`):
+        the answer comes in the store's language, or a person will reply."""
+        understanding = state.get("understanding") or {}
+        language = str(understanding.get("language") or "")
+        if not language:
+            return ""
+        if (state.get("escalation") or {}).get("code") == "unsupported_language":
+            return handover_notice(language, policy)
+        assumed = not understanding.get("language_confidence", 1.0)
+        return unserved_notice(language, policy, assumed=assumed)
+
     # --- context across channels ------------------------------------------------------------
     def _continuation(self, state: dict[str, Any]) -> str:
         """Say so when the customer picks up on this channel what they started on another."""
@@ -310,9 +328,7 @@ class TemplateComposer:
         answers = [a for a in state.get("answers") or [] if a.get("passages")]
         if not answers:  # an older state: one search over the whole message
             passages = state.get("passages") or []
-            answers = [
-                {"question": state["message"]["text"], "answerable": True, "passages": passages}
-            ]
+            answers = [{"question": _asked(state), "answerable": True, "passages": passages}]
         draft = self._answers(state, skip=set(), answers=answers)
         return Draft(f"{draft.text} Is there anything else I can help with?", draft.sources)
 
@@ -385,7 +401,11 @@ class TemplateComposer:
 
     def _greeting(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         text = state["message"]["text"].lower()
-        if re.search(r"\b(thanks?|thank you|thx|ty|cheers|appreciate|gracias|merci|danke)\b", text):
+        if re.search(
+            r"\b(thanks?|thank you|thx|ty|cheers|appreciate|gracias|merci|danke|grazie|"
+            r"obrigad[oa]|valeu)\b",
+            text,
+        ):
             return Draft("You're welcome! If anything else comes up, just message us here.")
         return Draft(
             f"Hi! This is {policy.store.name} support. I can help with your orders (tracking, "
@@ -414,7 +434,7 @@ class TemplateComposer:
     def _answer_then_ask_order(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         passages = state.get("passages") or []
         best = passages[0]
-        quoted = condense(best["text"], state["message"]["text"], self.encoder)
+        quoted = condense(best["text"], _asked(state), self.encoder)
         return Draft(
             f"{quoted} If you'd like me to take care of it for an order, tell me the order "
             "number and the email address or phone number used on it.",
@@ -528,7 +548,7 @@ class TemplateComposer:
         lead = f"That's inside our {policy.returns.window_days}-day return window."
         passages = state.get("passages") or []
         if passages:  # e.g. how exchanges work, in the store's words
-            quoted = condense(passages[0]["text"], state["message"]["text"], self.encoder, limit=2)
+            quoted = condense(passages[0]["text"], _asked(state), self.encoder, limit=2)
             lead = f"{quoted} {lead}"
         draft = self._confirm(state, lead)
         draft.sources = [source_of(p) for p in passages[:1]]
@@ -602,3 +622,9 @@ class TemplateComposer:
             "Thanks, I've added this to your case. A person from our team has it and will reply "
             f"{HOLDING_TIMES.get(channel, 'as soon as possible')}."
         )
+
+
+def _asked(state: dict[str, Any]) -> str:
+    """The question as searched: the English view of a message in another language, or a
+    follow-up with the topic it leans on; else the message itself."""
+    return str(state.get("search_text") or state["message"]["text"])

@@ -28,6 +28,7 @@ REASON_CODES = (
     "unanswerable",
     "policy_exception",
     "internal_error",
+    "unsupported_language",
 )
 
 
@@ -100,6 +101,11 @@ class EscalationPacket(_Packet):
     sentiment: PacketSentiment
     summary: str = Field(description="A few lines a human reads first.")
     suggested_next_step: str
+    language: str | None = Field(
+        default=None,
+        description="The language of the escalating message (ISO 639-1: en, es, fr, de, pt, "
+        "it); absent in packets from before languages were detected.",
+    )
 
 
 def packet_schema() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.language import language_decision, unsupported_language_reason
 from agent.verification import find_code
 from tools.policy import StorePolicy
 
@@ -344,6 +345,10 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
                 f"The customer's message raises a {topic.replace('_', ' ')} topic.",
                 TOPIC_PRIORITY.get(topic, "high"),
             )
+    language = str(understanding.get("language") or policy.languages.default)
+    assumed = not understanding.get("language_confidence")  # too short to tell: never held
+    if language_decision(language, policy, assumed=assumed) == "escalate":
+        return _escalate("unsupported_language", unsupported_language_reason(language))
     if intent == "human_agent" and not low_confidence:
         text = str((state.get("message") or {}).get("text", ""))
         if is_general_question(state) and asks_about_team(text):

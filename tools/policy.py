@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class _Strict(BaseModel):
@@ -81,6 +81,31 @@ def _default_channels() -> dict[ChannelName, ChannelPolicy]:
     }
 
 
+LanguageCode = Literal["en", "es", "fr", "de", "pt", "it"]
+"""The languages Threadline detects and understands (ISO 639-1)."""
+
+
+class LanguagesPolicy(_Strict):
+    default: LanguageCode = "en"
+    """The store's own language: replies are written in it."""
+    served: list[LanguageCode] | None = None
+    """Languages the store answers in (default: only `default`)."""
+    other: Literal["answer", "escalate"] = "answer"
+    """A message in a language not served: answer in `default`, with one line in the customer's
+    language saying so (`answer`), or hand it to a person (`escalate`)."""
+
+    @model_validator(mode="after")
+    def _default_is_served(self) -> LanguagesPolicy:
+        if self.served is not None and self.default not in self.served:
+            raise ValueError(f"default language {self.default!r} must be one of served")
+        return self
+
+    @property
+    def served_languages(self) -> tuple[LanguageCode, ...]:
+        """`served`, or just `default` when the policy does not list them."""
+        return tuple(self.served) if self.served is not None else (self.default,)
+
+
 class StorePolicy(_Strict):
     store: StoreInfo = Field(default_factory=StoreInfo)
     returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
@@ -90,6 +115,7 @@ class StorePolicy(_Strict):
     verification: VerificationPolicy = Field(default_factory=VerificationPolicy)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     channels: dict[ChannelName, ChannelPolicy] = Field(default_factory=_default_channels)
+    languages: LanguagesPolicy = Field(default_factory=LanguagesPolicy)
 
 
 class PolicyError(ValueError):

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from agent.context import Context
 from agent.escalation import EscalationPacket
+from agent.language import language_name
 from agent.state import AgentState
 from agent.trace import traced
 from inbox.conversations import message_view, record_event
@@ -37,6 +38,8 @@ NEXT_STEPS = {
     "rebuild (`threadline knowledge ingest`).",
     "max_ai_turns": "The AI could not resolve this; read the thread and take it over.",
     "frustration": "Reply personally with empathy; the customer is upset.",
+    "unsupported_language": "Reply in the customer's language (see `language`), or in the "
+    "store's own if no one on the team writes theirs.",
 }
 
 
@@ -58,7 +61,9 @@ def _earlier_actions(session: Session, customer_id: str) -> list[dict[str, Any]]
     return [dict(e.payload) for e in events]
 
 
-def _summary(state: AgentState, reason: dict[str, Any], channels: list[str]) -> str:
+def _summary(
+    state: AgentState, reason: dict[str, Any], channels: list[str], default_language: str
+) -> str:
     understanding = state.get("understanding") or {}
     lines = [reason["message"]]
     lines.append(
@@ -68,6 +73,9 @@ def _summary(state: AgentState, reason: dict[str, Any], channels: list[str]) -> 
     )
     if len(channels) > 1:
         lines.append(f"The customer has written on {', '.join(channels)}.")
+    language = understanding.get("language")
+    if language and language != default_language:
+        lines.append(f"The message is in {language_name(str(language))}.")
     order = state.get("order") or {}
     if order:
         lines.append(
@@ -120,10 +128,11 @@ def escalate_case(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
                 "frustration": float(understanding.get("frustration", 0.0)),
                 "flags": list(understanding.get("flags") or []),
             },
-            summary=_summary(state, reason, channels),
+            summary=_summary(state, reason, channels, services.policy.languages.default),
             suggested_next_step=NEXT_STEPS.get(
                 reason.get("code", ""), "Read the conversation and take the case over."
             ),
+            language=understanding.get("language"),
         )
         body = packet.model_dump(mode="json")
         row = Escalation(
@@ -155,7 +164,10 @@ def escalate_case(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
         )
         session.commit()
     services.notifier.notify(packet.id, body)
-    runtime.context.trace.note("escalation", {"id": packet.id, "reason": packet.reason.code})
+    runtime.context.trace.note(
+        "escalation",
+        {"id": packet.id, "reason": packet.reason.code, "language": packet.language},
+    )
     order = (state.get("order") or {}).get("name") or state.get("active_order")
     matter = {"code": packet.reason.code, "order": order, "intent": state.get("intent")}
     return {"escalation_id": packet.id, "escalated": True, "escalation_matter": matter}

@@ -37,6 +37,9 @@ def as_state(result: Understanding, text: str) -> dict[str, Any]:
         },
         "frustration": round(float(result.frustration), 3),
         "flags": list(result.flags.names),
+        "language": result.language,
+        "language_confidence": round(float(result.language_confidence), 4),
+        "search_text": result.search_text or text,
         "is_confirmation": bool(result.is_confirmation),
         "is_denial": bool(result.is_denial),
         "asks": [
@@ -67,18 +70,20 @@ def understand_message(state: AgentState, runtime: Runtime[Context]) -> dict[str
         )
 
     understanding = read(text)
-    update: dict[str, Any] = {}
+    # A message in another language is read, searched and resolved through its English view.
+    words = str(understanding.get("search_text") or text)
+    update: dict[str, Any] = {"search_text": words if words != text else None}
     resolution = resolve(
         recall_of(state),
         understanding,
-        text,
+        words,
         read,
         lambda: _own_orders(services, state),
         pending=bool(state.get("pending_action")),
     )
     if resolution is not None:
-        understanding = apply(understanding, resolution, text)
-        update["search_text"] = resolution.search
+        understanding = apply(understanding, resolution, words)
+        update["search_text"] = resolution.search or update["search_text"]
         runtime.context.trace.note("dialogue", resolution.note())
     runtime.context.trace.note(
         "understanding",
@@ -91,6 +96,7 @@ def understand_message(state: AgentState, runtime: Runtime[Context]) -> dict[str
             "frustration": understanding["frustration"],
             "entity_kinds": sorted(k for k, v in understanding["entities"].items() if v),
             "asks": understanding["asks"],
+            "language": understanding["language"],
         },
     )
     return {**update, "understanding": understanding}

@@ -4,18 +4,27 @@ It combines the embedding classifier (intent, calibrated confidence, top intents
 confirmation rules, entity extraction, the frustration score, the safety flags and the message's
 asks (each part's act and own intent, see `asks.py`) into one frozen `Understanding` the graph
 stores in its state and the trace shows.
+
+A message in another language (`agent.language.detect_language`) is read through its English
+view (`glossary.english_view`): the classifier, the asks, the yes/no rules and the frustration
+phrases see the English words, while entities and safety flags are read from the message as
+written (their rules know the other languages' phrasings, and an order number or an email must
+never pass through a rewrite); the view only adds an order number or item that its English words
+name ("ordine 4410" is "order 4410").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from agent.language import detect_language
 from agent.understanding.asks import Ask, read_message
 from agent.understanding.classifier import IntentClassifier, IntentScore
 from agent.understanding.confirm import is_confirmation, is_denial
 from agent.understanding.entities import Entities, extract_entities
 from agent.understanding.flags import SafetyFlags, frustration_score, safety_flags
+from agent.understanding.glossary import english_view
 
 MAX_CONFIRMATION_WORDS = 6
 """A yes/no longer than this keeps the classifier's intent (e.g. "yes, and where is #1042?")."""
@@ -48,7 +57,15 @@ class Understanding:
     asks: tuple[Ask, ...] = ()
     """Every ask of the message in order, each with its act and its own intent: the whole-message
     intent may be unsure while each ask is clear ("what's your return policy and how many days do
-    I get?")."""
+    I get?"). For a message in another language, each ask's text is from its English view."""
+    language: str = "en"
+    """The message's language (ISO 639-1, see `agent.language`); English when too short to
+    tell."""
+    language_confidence: float = 0.0
+    """The language detector's probability of `language` (0.0: assumed, not detected)."""
+    search_text: str = ""
+    """What the knowledge search should embed: the English view of a message in another language,
+    else the message itself."""
 
     @property
     def secondary_intent(self) -> IntentScore:
@@ -67,6 +84,8 @@ class Understanding:
             "is_confirmation": self.is_confirmation,
             "is_denial": self.is_denial,
             "asks": [ask.trace() for ask in self.asks],
+            "language": self.language,
+            "language_confidence": self.language_confidence,
         }
 
 
@@ -84,11 +103,14 @@ def understand(
     process-wide `IntentClassifier.load()` (trained on first use).
     """
     model = classifier or IntentClassifier.load()
-    prediction, _, asks = read_message(text, model)
-    confirmation = is_confirmation(text)
-    denial = is_denial(text)
+    language = detect_language(text)
+    view = english_view(text, language.code)
+    prediction, _, asks = read_message(view, model)
+    # On the English view: "non ho ricevuto il rimborso" opens with a no but is no denial.
+    confirmation = is_confirmation(view)
+    denial = is_denial(view)
     intent, confidence, low = prediction.intent, prediction.confidence, prediction.low_confidence
-    if (confirmation or denial) and len(text.split()) <= MAX_CONFIRMATION_WORDS:
+    if (confirmation or denial) and len(view.split()) <= MAX_CONFIRMATION_WORDS:
         intent, confidence, low = ("confirm" if confirmation else "deny"), 1.0, False
     return Understanding(
         text=text,
@@ -96,10 +118,32 @@ def understand(
         confidence=confidence,
         top_intents=prediction.top,
         low_confidence=low,
-        entities=extract_entities(text, catalogue=catalogue, region=region),
-        frustration=frustration_score(text),
+        entities=_entities(text, view, catalogue, region),
+        frustration=max(frustration_score(text), frustration_score(view)),
         flags=safety_flags(text),
         is_confirmation=confirmation,
         is_denial=denial,
         asks=asks,
+        language=language.code,
+        language_confidence=language.confidence,
+        search_text=view,
+    )
+
+
+def _entities(text: str, view: str, catalogue: Sequence[str], region: str) -> Entities:
+    """Entities from the message as written. Its English view adds what only its English words
+    name: an order number after "ordine" or "encomenda" (the digits are copied verbatim into the
+    view), and catalogue items ("la chaqueta" names the jacket)."""
+    entities = extract_entities(text, catalogue=catalogue, region=region)
+    if view == text:
+        return entities
+    seen = extract_entities(view, catalogue=catalogue, region=region)
+    orders = tuple(name for name in seen.order_names if name not in entities.order_names)
+    items = tuple(item for item in seen.items if item not in entities.items)
+    if not orders and not items:
+        return entities
+    return replace(
+        entities,
+        order_names=entities.order_names + orders,
+        items=entities.items + items,
     )
