@@ -249,7 +249,8 @@ def _supplied(recall: Recall, understanding: Mapping[str, Any], text: str) -> Re
     if not names:
         return None
     own = str(understanding.get("intent"))
-    if own in ORDER_INTENTS and own != topic and not understanding.get("low_confidence"):
+    own_request = own in ORDER_INTENTS - {"order_details", topic}
+    if own_request and not understanding.get("low_confidence"):
         return None  # a request of its own ("where is #1042?")
     act = "question" if topic in ORDER_READ_INTENTS else "request"
     return Resolution("clarification", str(topic), act, order=names[0])
@@ -434,8 +435,10 @@ def _followed_up(
     if own == "greeting" and not _LEANS.search(text):
         return None
     requests = [a for a in understanding.get("asks") or [] if a.get("act") == "request"]
-    if requests and not understanding.get("low_confidence"):
-        return None  # "and can you cancel it?" asks for an action, not about the answer
+    if (requests or own in ORDER_INTENTS) and not understanding.get("low_confidence"):
+        return None  # "and can you cancel it?", "where is #2207?": a matter of its own
+    if bare_numbers(text):
+        return None  # names an order: not about the last answer
     leans = bool(_LEANS.search(text)) or len(text.split()) <= SHORT_WORDS
     unsure = bool(understanding.get("low_confidence")) or own == "out_of_scope"
     if not (leans or unsure):
