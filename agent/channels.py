@@ -18,7 +18,7 @@ GSM7_EXTENDED = set("^{}\\[~]|€")
 
 LIMITS = {"instagram": 1000, "messenger": 2000, "whatsapp": 4096}
 SMS_MAX_SEGMENTS = 2
-_URL = re.compile(r"https?://\S+")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
@@ -60,7 +60,7 @@ def format_reply(
     if channel == "whatsapp":
         body = _BOLD.sub(r"*\1*", text)
         return FormattedReply(_truncate(body, LIMITS["whatsapp"]), channel, [])
-    plain = _BOLD.sub(r"\1", text)
+    plain = text.replace("**", "")  # every bold marker, paired or not: plain text shows none
     if channel == "voice":
         spoken = _URL.sub("our website", plain)
         spoken = spoken.replace("#", "number ").replace("&", " and ")
@@ -73,7 +73,8 @@ def format_reply(
 
 
 def _email(text: str, name: str | None, store_name: str) -> str:
-    greeting = f"Hi {name.split()[0]}," if name else "Hi there,"
+    words = (name or "").split()  # a name of white space has none
+    greeting = f"Hi {words[0]}," if words else "Hi there,"
     return f"{greeting}\n\n{text.strip()}\n\nBest regards,\n{store_name} support"
 
 
@@ -101,10 +102,11 @@ def _to_gsm_friendly(text: str) -> str:
 
 def _sms(text: str) -> FormattedReply:
     """Split into parts at sentence boundaries, each one segment, aiming at two segments."""
-    text = re.sub(r"\s*\n+\s*", " ", text).strip()
+    # One space for any run of white space: SMS shows no layout, and a tab or a form feed is not
+    # GSM-7 (it would halve the segment size).
+    text = re.sub(r"\s+", " ", text).strip()
     if sms_segments(text) == 1:
         return FormattedReply(text, "sms", [text])
-    limit = 153 if is_gsm7(text) else 67
     parts: list[str] = []
     current = ""
     for sentence in re.split(r"(?<=[.!?])\s+", text):
@@ -115,9 +117,25 @@ def _sms(text: str) -> FormattedReply:
         else:
             current = candidate
         while sms_segments(current) > 1:  # one very long sentence: cut at a word boundary
-            head = current[:limit].rsplit(" ", 1)[0] or current[:limit]
+            head = _one_segment_head(current)
             parts.append(head)
             current = current[len(head) :].strip()
     if current:
         parts.append(current)
     return FormattedReply(" ".join(parts), "sms", parts)
+
+
+def _one_segment_head(text: str) -> str:
+    """The longest start of `text` that fits one segment, cut at its last space if it has one.
+
+    Counted in segments, not characters: `€` takes two GSM-7 septets and an emoji two UCS-2
+    units. Any start of a text that fits is shorter and fits too, so the longest is searched.
+    """
+    fits, too_long = 1, len(text)  # one character always fits
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        fits, too_long = (middle, too_long) if sms_segments(text[:middle]) == 1 else (fits, middle)
+    head = text[:fits]
+    if " " in head and not text[fits:].startswith(" "):
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip()

@@ -28,12 +28,13 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from agent.context import Context, Services
 from agent.graph import builder
 from agent.locks import CustomerLocks
-from agent.proof import Sender, sender_identity
+from agent.proof import Sender, SenderIdentity, sender_identity
 from agent.response import MessageOut
 from agent.state import AgentInput, InboundMessage
 from inbox.conversations import (
@@ -47,6 +48,9 @@ from inbox.identity import canonical_customer, resolve_customer
 from inbox.models import Author, Direction, Escalation, Message, Trace, new_id, utcnow
 
 logger = logging.getLogger("threadline.agent")
+
+_RECORD_ATTEMPTS = 3
+"""Tries to record an inbound message when its sender's record is being created concurrently."""
 
 SESSION_FIELDS = (
     "active_order",
@@ -173,12 +177,32 @@ class Resolver:
             known = find_message(session, request.channel, request.external_id)
         if known is not None:
             return self._redelivered(known)
+        recorded = self._record(request, sender)
+        if isinstance(recorded, Resolution):
+            return recorded
+        return self._complete(recorded, recorded.customer_id)
+
+    def _record(self, request: InboundRequest, sender: SenderIdentity) -> Message | Resolution:
+        """Two first messages of one new customer may race to create their record (or to link
+        one identifier): the loser's transaction is rolled back, and its next try finds the
+        winner's record."""
+        attempt = 1
+        while True:
+            try:
+                return self._record_once(request, sender)
+            except IntegrityError:
+                if attempt == _RECORD_ATTEMPTS:
+                    raise
+                attempt += 1
+
+    def _record_once(self, request: InboundRequest, sender: SenderIdentity) -> Message | Resolution:
+        """Store the inbound message under its sender's customer, leased to this handler; a
+        concurrent delivery that recorded it first gets that delivery's answer instead."""
         with Session(self.services.engine, expire_on_commit=False) as session:
             resolution = resolve_customer(
                 session, sender.claims, name=request.name, channel=request.channel
             )
-            customer_id = resolution.customer.id
-            conversation = current_conversation(session, customer_id, request.channel)
+            conversation = current_conversation(session, resolution.customer.id, request.channel)
             try:
                 inbound = record_message(
                     session,
@@ -206,7 +230,7 @@ class Resolver:
                 session.rollback()
                 return self._redelivered(duplicate.existing)
             session.commit()
-        return self._complete(inbound, customer_id)
+        return inbound
 
     def recover(self, *, everything: bool = False) -> int:
         """Complete inbound messages whose handler died (lease over, no response); with

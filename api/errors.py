@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,6 +27,44 @@ _STATUS_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+_DESCRIPTIONS = {
+    400: "The body is not JSON, or a value is not one this API gave out (e.g. a cursor).",
+    401: "No API key, or one that is unknown or revoked.",
+    403: "The key's role may not use this route.",
+    404: "No such resource.",
+    409: "The request conflicts with the resource's state.",
+    413: "The request body is over the configured limit.",
+    422: "The request is not valid; `details` names each field and what is wrong with it.",
+    429: "The key made too many requests; `Retry-After` says when to try again.",
+    503: "The service is at capacity or not set up for this; `Retry-After` when it is busy.",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: `not_found`, `validation_error`…")
+    message: str = Field(description="A sentence for a person.")
+    details: Any = Field(default=None, description="More about the failure, when there is more.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every failure."""
+
+    error: ErrorDetail
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for failures a route may answer, all in the one error shape."""
+    return {
+        status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]}
+        for status in status_codes
+    }
+
+
+KEYED = (401, 429, 503)
+"""What any route behind an API key may answer: no live key, the key's rate limit, no database
+connection free in time."""
 
 
 class ApiError(Exception):

@@ -20,6 +20,8 @@ from api.routes import (
     keys,
     knowledge,
     messages,
+    privacy,
+    shopify_webhooks,
     traces,
 )
 from api.settings import Settings
@@ -85,6 +87,8 @@ def create_app(
         traces,
         keys,
         knowledge,
+        privacy,
+        shopify_webhooks,
     ):
         app.include_router(module.router)
     return app

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.response import MessageOut
 from inbox.models import (
@@ -52,6 +53,11 @@ class StrictRequest(BaseModel):
         return _without_nul(data)
 
 
+RecordId = Annotated[str, Path(max_length=255), AfterValidator(_without_nul)]
+"""A record's id in a path (`/v1/customers/{customer_id}`): NUL characters are dropped as from
+bodies, so an id no record has is a 404 on every database (PostgreSQL refuses NUL in a query)."""
+
+
 def sane_moment(value: datetime | None) -> datetime | None:
     """A timestamp between `EARLIEST` and `LATEST`; one without a zone is taken as UTC."""
     if value is None:
@@ -67,11 +73,20 @@ def sane_moment(value: datetime | None) -> datetime | None:
     return value
 
 
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(_as_utc)]
+"""A timestamp the API returns: stored in UTC, and given back with its zone even where the
+database drops it (SQLite), so that each one is an RFC 3339 `date-time` as the OpenAPI says."""
+
+
 class IdentityPublic(BaseModel):
     kind: IdentityKind
     value: str
     verified: bool
-    created_at: datetime
+    created_at: Moment
 
 
 class CustomerPublic(BaseModel):
@@ -79,8 +94,8 @@ class CustomerPublic(BaseModel):
     name: str | None
     identities: list[IdentityPublic]
     merged_ids: list[str] = Field(description="Customer ids that were merged into this one.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class MessagePublic(BaseModel):
@@ -93,7 +108,7 @@ class MessagePublic(BaseModel):
     subject: str | None
     external_id: str | None
     thread_id: str | None
-    sent_at: datetime
+    sent_at: Moment
     metadata: dict[str, Any]
 
 
@@ -110,9 +125,9 @@ class ConversationPublic(BaseModel):
     customer_id: str
     status: ConversationStatus
     channels: list[Channel]
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
+    created_at: Moment
+    updated_at: Moment
+    closed_at: Moment | None
     messages: list[MessagePublic]
 
 
@@ -126,8 +141,8 @@ class KeyPublic(BaseModel):
     prefix: str
     role: Role
     name: str | None
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Moment
+    revoked_at: Moment | None
 
 
 class KeyCreated(KeyPublic):
@@ -157,7 +172,7 @@ class MessageCustomer(StrictRequest):
 
 
 class MessageIn(StrictRequest):
-    """One inbound customer message (DESIGN.md §3.3).
+    """One inbound customer message.
 
     Every identifier is optional on every channel, but a message needs at least one of
     `customer.email`, `customer.phone`, `customer.handle` or a `thread_id` (an anonymous visitor,
@@ -172,7 +187,12 @@ class MessageIn(StrictRequest):
     customer: MessageCustomer = Field(default_factory=MessageCustomer)
     subject: str | None = Field(default=None, max_length=500)
     text: str = Field(min_length=1, max_length=20_000)
-    sent_at: datetime | None = None
+    sent_at: datetime | None = Field(
+        default=None,
+        description=(
+            f"When the customer sent it: {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}, UTC if no zone."
+        ),
+    )
 
     @field_validator("sent_at")
     @classmethod
@@ -189,7 +209,7 @@ class EscalationSummary(BaseModel):
     customer_id: str
     conversation_id: str
     webhook_status: str
-    created_at: datetime
+    created_at: Moment
 
 
 class EscalationPage(BaseModel):
@@ -205,7 +225,7 @@ class TraceOut(BaseModel):
     customer_id: str
     conversation_id: str
     message_id: str
-    created_at: datetime
+    created_at: Moment
     trace: dict[str, Any]
 
 

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     """A shop's base URL; when unset and the store has sandbox/, `serve` starts the sandbox."""
     shopify_token: SecretStr | None = None
     """Admin API access token for `shopify_url`."""
+    shopify_webhook_secret: SecretStr | None = None
+    """The app's secret that signs Shopify's webhooks (`X-Shopify-Hmac-Sha256`); unset: the
+    `/webhooks/shopify` route answers 503."""
+    shopify_timeout: float = Field(default=10.0, gt=0, le=120)
+    """Seconds one Admin API call may take before it is a timeout (retried when that is safe)."""
     chroma_url: str | None = None
     """A Chroma server (`http://host:8000`); default: a persistent collection under data_dir."""
     bootstrap_api_keys: SecretStr | None = None

@@ -82,7 +82,7 @@ def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRun
         closers.append(sandbox.stop)
     tools = None
     if shop_url:
-        client = ShopifyClient(shop_url, token)
+        client = ShopifyClient(shop_url, token, timeout=settings.shopify_timeout)
         tools = ShopifyTools(client, policy, SqlIdempotencyStore(engine))
     today_value = settings.today or anchored_today
     today: Callable[[], date] = (lambda: today_value) if today_value else date.today

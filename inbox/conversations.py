@@ -203,9 +203,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         sent_at, message_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(sent_at), str(message_id)
+        after_time, after_id = datetime.fromisoformat(sent_at), str(message_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise InvalidCursor("cursor is not one this API returned") from exc
+    if "\x00" in after_id:  # no id has one, and PostgreSQL refuses NUL in a query
+        raise InvalidCursor("cursor is not one this API returned")
+    return after_time, after_id
 
 
 def as_utc(moment: datetime) -> datetime:

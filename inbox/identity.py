@@ -34,7 +34,7 @@ from inbox.models import (
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HANDLE = re.compile(r"^[a-z0-9._\-]{1,100}$")
-_SHOPIFY_GID = re.compile(r"^gid://shopify/Customer/(\d+)$")
+_SHOPIFY_GID = re.compile(r"^gid://shopify/Customer/([0-9]+)$")
 
 
 class InvalidIdentifier(ValueError):
@@ -42,9 +42,13 @@ class InvalidIdentifier(ValueError):
 
 
 def normalise(kind: IdentityKind | str, value: str, default_region: str = "US") -> str:
-    """The canonical form under which an identifier is stored and matched."""
+    """The canonical form under which an identifier is stored and matched.
+
+    NUL characters are dropped first, as the API drops them from every request: no identifier
+    has one, and PostgreSQL refuses them whichever way a value arrives (a webhook, a shop).
+    """
     kind = IdentityKind(kind)
-    raw = value.strip()
+    raw = value.replace("\x00", "").strip()
     if not raw:
         raise InvalidIdentifier(f"{kind.value}: empty value")
     if kind is IdentityKind.email:
@@ -62,7 +66,7 @@ def normalise(kind: IdentityKind | str, value: str, default_region: str = "US") 
     if kind is IdentityKind.shopify:
         match = _SHOPIFY_GID.match(raw)
         number = match.group(1) if match else raw
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()):  # "²".isdigit() is true
             raise InvalidIdentifier("shopify: not a Shopify customer id")
         return number
     if len(raw) > 255:
@@ -77,7 +81,13 @@ def _e164(raw: str, default_region: str, label: str) -> str:
         raise InvalidIdentifier(f"{label}: not a phone number") from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidIdentifier(f"{label}: not a possible phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # A national number of zeros reads back as a shorter one ("+43000000" → "+4300000" →
+    # "+430000"): refused, so that a stored number always matches itself written again.
+    again = phonenumbers.parse(e164)
+    if phonenumbers.format_number(again, phonenumbers.PhoneNumberFormat.E164) != e164:
+        raise InvalidIdentifier(f"{label}: not a possible phone number")
+    return e164
 
 
 @dataclass(frozen=True)

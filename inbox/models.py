@@ -322,3 +322,43 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A channel webhook already handled, by the sender's delivery id: a redelivery does nothing."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("source", "delivery_id", name="uq_webhook_deliveries_source_delivery"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)
+    """Who sent it: `shopify`, …"""
+    delivery_id: str = Field(max_length=255)
+    """The sender's id of the delivery (Shopify's `X-Shopify-Webhook-Id`)."""
+    topic: str = Field(max_length=100)
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class PrivacyExport(SQLModel, table=True):
+    """Everything held on one person, gathered for a data request; admins fetch it.
+
+    It holds personal data itself, so erasing that person erases their exports too.
+    """
+
+    __tablename__ = "privacy_exports"
+
+    id: str = Field(default_factory=lambda: new_id("pex"), primary_key=True, max_length=40)
+    shop_domain: str = Field(max_length=255)
+    shopify_customer_id: str | None = Field(default=None, index=True, max_length=40)
+    data_request_id: str | None = Field(default=None, max_length=40)
+    """The shop's id of the request, to match the export with it."""
+    customer_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """The Threadline customer records the export covers."""
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

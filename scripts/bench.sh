@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 .venv/bin/python -m evals.bench "$@"
 .venv/bin/python -m evals.retrieval
+.venv/bin/python -m evals.bench.concurrency

@@ -16,6 +16,14 @@ from agent.verification import mask, send_code
 from tools.identity import CustomerIdentity
 from tools.results import Status, ToolResult
 
+SHOP_TROUBLE = {
+    "shopify_unavailable": "the store was unreachable (it failed or did not answer on every try)",
+    "shopify_timeout": "the store was unreachable (it did not answer in time)",
+    "shopify_throttled": "the store was unreachable (it kept throttling our requests)",
+    "shopify_auth": "the store refused the access token (check the app's credentials)",
+}
+"""What a failed call's reason means, for the person taking the case over."""
+
 PROPOSALS = ("cancel_order", "create_return", "refund")
 
 
@@ -117,8 +125,11 @@ class Turn:
         return self.situation("escalated")
 
     def failure(self, result: ToolResult) -> dict[str, Any]:
+        trouble = SHOP_TROUBLE.get(
+            result.reason or "", f"it answered with an error ({result.reason})"
+        )
         return self.escalate(
-            "tool_failure", f"The shop could not complete {result.tool}: {result.reason}.", "high"
+            "tool_failure", f"The shop could not complete {result.tool}: {trouble}.", "high"
         )
 
     def remember_order(self, order: dict[str, Any]) -> None:

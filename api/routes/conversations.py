@@ -6,17 +6,21 @@ from fastapi import APIRouter
 from sqlmodel import col, select
 
 from api.deps import ReaderKey, SessionDep
-from api.errors import ApiError
+from api.errors import KEYED, ApiError, error_responses
 from api.routes.customers import message_public
-from api.schemas import ConversationPublic
+from api.schemas import ConversationPublic, RecordId
 from inbox.models import Conversation, Message
 
-router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+router = APIRouter(
+    prefix="/v1/conversations",
+    tags=["conversations"],
+    responses=error_responses(*KEYED, 404, 422),
+)
 
 
 @router.get("/{conversation_id}", response_model=ConversationPublic)
 def get_conversation(
-    conversation_id: str, session: SessionDep, _key: ReaderKey
+    conversation_id: RecordId, session: SessionDep, _key: ReaderKey
 ) -> ConversationPublic:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from api.deps import ReaderKey, SessionDep
-from api.errors import ApiError
-from api.schemas import CustomerPublic, IdentityPublic, MessagePublic, TimelinePublic
+from api.errors import KEYED, ApiError, error_responses
+from api.schemas import CustomerPublic, IdentityPublic, MessagePublic, RecordId, TimelinePublic
 from inbox.conversations import InvalidCursor, timeline
 from inbox.identity import canonical_customer
 from inbox.models import Customer, Identity, Message
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(
+    prefix="/v1/customers", tags=["customers"], responses=error_responses(*KEYED, 404, 422)
+)
 
 
 def message_public(message: Message) -> MessagePublic:
@@ -34,7 +36,7 @@ def message_public(message: Message) -> MessagePublic:
 
 
 @router.get("/{customer_id}", response_model=CustomerPublic)
-def get_customer(customer_id: str, session: SessionDep, _key: ReaderKey) -> CustomerPublic:
+def get_customer(customer_id: RecordId, session: SessionDep, _key: ReaderKey) -> CustomerPublic:
     """A customer with every identifier known for them; a merged id answers with the survivor."""
     customer = canonical_customer(session, customer_id)
     if customer is None:
@@ -58,9 +60,11 @@ def get_customer(customer_id: str, session: SessionDep, _key: ReaderKey) -> Cust
     )
 
 
-@router.get("/{customer_id}/timeline", response_model=TimelinePublic)
+@router.get(
+    "/{customer_id}/timeline", response_model=TimelinePublic, responses=error_responses(400)
+)
 def get_timeline(
-    customer_id: str,
+    customer_id: RecordId,
     session: SessionDep,
     _key: ReaderKey,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -9,8 +9,14 @@ from sqlmodel import col, select
 
 from agent.escalation import packet_schema
 from api.deps import ReaderKey, SessionDep
-from api.errors import ApiError
-from api.schemas import EscalationDetail, EscalationPage, EscalationSummary, EscalationUpdate
+from api.errors import KEYED, ApiError, error_responses
+from api.schemas import (
+    EscalationDetail,
+    EscalationPage,
+    EscalationSummary,
+    EscalationUpdate,
+    RecordId,
+)
 from inbox.conversations import record_event
 from inbox.models import (
     Channel,
@@ -38,7 +44,9 @@ def _summary(row: Escalation) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/escalations", response_model=EscalationPage)
+@router.get(
+    "/v1/escalations", response_model=EscalationPage, responses=error_responses(*KEYED, 422)
+)
 def list_escalations(
     session: SessionDep,
     _key: ReaderKey,
@@ -56,17 +64,27 @@ def list_escalations(
     return EscalationPage(escalations=[EscalationSummary(**_summary(r)) for r in rows])
 
 
-@router.get("/v1/escalations/{escalation_id}", response_model=EscalationDetail)
-def get_escalation(escalation_id: str, session: SessionDep, _key: ReaderKey) -> EscalationDetail:
+@router.get(
+    "/v1/escalations/{escalation_id}",
+    response_model=EscalationDetail,
+    responses=error_responses(*KEYED, 404, 422),
+)
+def get_escalation(
+    escalation_id: RecordId, session: SessionDep, _key: ReaderKey
+) -> EscalationDetail:
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise ApiError(404, "not_found", "no such escalation")
     return EscalationDetail(**_summary(row), packet=row.packet)
 
 
-@router.patch("/v1/escalations/{escalation_id}", response_model=EscalationDetail)
+@router.patch(
+    "/v1/escalations/{escalation_id}",
+    response_model=EscalationDetail,
+    responses=error_responses(*KEYED, 400, 404, 409, 413, 422),
+)
 def update_escalation(
-    escalation_id: str, body: EscalationUpdate, session: SessionDep, key: ReaderKey
+    escalation_id: RecordId, body: EscalationUpdate, session: SessionDep, key: ReaderKey
 ) -> EscalationDetail:
     """Claim or resolve a case. Resolving closes the conversation: the customer's next message
     starts a new one, which the agent answers again."""

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import AdminKey
-from api.errors import ApiError
+from api.errors import KEYED, ApiError, error_responses
 
-router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
+router = APIRouter(
+    prefix="/v1/knowledge", tags=["knowledge"], responses=error_responses(*KEYED, 403, 409)
+)
 
 
 @router.post("/ingest")

@@ -8,10 +8,14 @@ from fastapi.concurrency import run_in_threadpool
 from agent.proof import InvalidSender
 from agent.service import InboundRequest, MessageInFlight, Resolver
 from api.deps import HelpdeskKey
-from api.errors import ApiError
+from api.errors import KEYED, ApiError, error_responses
 from api.schemas import MessageIn, MessageOut
 
-router = APIRouter(prefix="/v1/messages", tags=["messages"])
+router = APIRouter(
+    prefix="/v1/messages",
+    tags=["messages"],
+    responses=error_responses(*KEYED, 400, 403, 409, 413, 422),
+)
 
 
 def get_resolver(request: Request) -> Resolver:

@@ -10,7 +10,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sqlalchemy import event
+from sqlmodel import Session, select
 
+from inbox.db import make_engine
+from inbox.identity import IdentityClaim, resolve_customer
+from inbox.models import Identity, IdentityKind, Message
 from tests.agent.conftest import AgentApi, make_agent_api
 from tests.agent.demo import cancellable, owner_email, pick, shipments
 
@@ -43,6 +48,7 @@ def test_a_shop_outage_becomes_an_escalation_not_an_error(tmp_path: Path) -> Non
     body = api.send("chat", f"where is {order['name']}? {owner_email(order)}", handle="v-outage")
     assert body["outcome"] == "escalated"
     assert body["escalation"]["reason"]["code"] == "tool_failure"
+    assert "store was unreachable" in body["escalation"]["reason"]["message"]
     assert "person" in body["reply"]["text"]
     next(run, None)
 
@@ -430,3 +436,39 @@ def test_a_failing_model_or_store_becomes_an_escalation(tmp_path: Path) -> None:
     assert again.json()["escalation"] is None  # the graph ran: no second failure packet
     assert "has it" in again.json()["reply"]["text"]
     next(run, None)
+
+
+def test_a_new_customer_created_elsewhere_meanwhile_gets_the_message_not_a_500(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Two first messages of one new customer at once: the other handler creates the record
+    between this one's lookup and its insert. The message is recorded under that record."""
+    runs = make_agent_api(tmp_path, database_url=database_url)
+    api = next(runs)
+    email = "first.time.racer@example.com"
+    raced: list[str] = []
+
+    def the_other_handler_wins(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if raced or not statement.lstrip().upper().startswith("INSERT INTO CUSTOMERS"):
+            return
+        other = make_engine(database_url)  # its own connections, as another process has
+        with Session(other) as session:
+            claim = IdentityClaim(IdentityKind.email, email, verified=True)
+            raced.append(resolve_customer(session, [claim], channel="email").customer.id)
+            session.commit()
+        other.dispose()
+
+    engine = api.runtime.services.engine
+    event.listen(engine, "before_cursor_execute", the_other_handler_wins)
+    try:
+        answer = api.send("email", "how long do I have to return a jacket?", email=email)
+    finally:
+        event.remove(engine, "before_cursor_execute", the_other_handler_wins)
+    assert raced, "the race was not staged"
+    assert answer["customer_id"] == raced[0]
+    with Session(engine) as session:
+        owners = session.exec(select(Identity).where(Identity.value == email)).all()
+        inbound = session.exec(select(Message).where(Message.customer_id == raced[0])).all()
+    assert [o.customer_id for o in owners] == [raced[0]]
+    assert any(m.text.startswith("how long do I have") for m in inbound)
+    next(runs, None)

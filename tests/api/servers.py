@@ -49,16 +49,15 @@ class Server:
 @contextmanager
 def serve(data_dir: Path, *, keys: str | None = None, **settings: str) -> Iterator[Server]:
     """`threadline serve --demo` on its own port with `data_dir`, the bootstrap `keys` (default:
-    the helpdesk `KEY`) and more `THREADLINE_*` settings; stopped (or found already killed)
-    when the block ends."""
+    the helpdesk `KEY`) and more `THREADLINE_*` settings (SQLite under `data_dir` unless
+    `database_url` is one of them); stopped (or found already killed) when the block ends."""
     port = free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "THREADLINE_DATABASE_URL"},
         "THREADLINE_DATA_DIR": str(data_dir),
         "THREADLINE_BOOTSTRAP_API_KEYS": keys or f"helpdesk:{KEY}",
         **{f"THREADLINE_{name.upper()}": value for name, value in settings.items()},
     }
-    env.pop("THREADLINE_DATABASE_URL", None)
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / f"serve-{port}.log"
     with log.open("w", encoding="utf-8") as stderr:

@@ -1,17 +1,24 @@
 """Who may call what: every route of the app against every kind of caller.
 
 `ACCESS` is the spec. It is checked against the routes the app really serves, so a new route
-without an entry (or an entry for a route that is gone) fails here before it ships.
+without an entry (or an entry for a route that is gone) fails here before it ships. Webhooks are
+authenticated by the sender's signature of the body instead of an API key: for them the matrix
+checks that no key, however privileged, stands in for the signature.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from pydantic import SecretStr
 
 from api.main import create_app
 from api.settings import Settings
@@ -41,6 +48,9 @@ class Rule:
     """The URL to call, when the path has parameters; default: the path itself."""
     json: dict[str, Any] | None = field(default=None)
     """A well-formed body, for routes that take one."""
+    signed: bool = False
+    """Authenticated by a signature of the body (a webhook), not by an API key: unsigned calls
+    get 401 whatever key they carry, signed ones are admitted with or without one."""
 
 
 ACCESS: dict[tuple[str, str], Rule] = {
@@ -78,7 +88,24 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/keys"): Rule(ADMIN, 200),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMIN, 404, "/v1/keys/key_missing"),
     ("POST", "/v1/knowledge/ingest"): Rule(ADMIN, 409),
+    ("GET", "/v1/privacy/exports"): Rule(ADMIN, 200),
+    ("GET", "/v1/privacy/exports/{export_id}"): Rule(ADMIN, 404, "/v1/privacy/exports/pex_missing"),
+    # A topic the app does not handle: acknowledged (200) and ignored, so nothing changes.
+    ("POST", "/webhooks/shopify"): Rule(PUBLIC, 200, json={"id": 1}, signed=True),
 }
+
+WEBHOOK_SECRET = "access-matrix-webhook-secret"
+
+
+def _shopify_signed(body: bytes) -> dict[str, str]:
+    """Headers Shopify sends with `body`, signed with the app's secret."""
+    digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).digest()
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Webhook-Id": "access-matrix",
+        "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+    }
 
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -109,8 +136,12 @@ def _revoked_key(api: Api) -> str:
 
 
 def test_every_route_admits_exactly_the_callers_its_rule_names(api: Api) -> None:
-    served = served_routes(api.client.app)  # type: ignore[arg-type]
+    app: FastAPI = api.client.app  # type: ignore[assignment]
+    served = served_routes(app)
     assert served == ACCESS.keys()
+    app.state.settings = app.state.settings.model_copy(
+        update={"shopify_webhook_secret": SecretStr(WEBHOOK_SECRET)}
+    )
     headers: dict[str, dict[str, str]] = {
         "none": {},
         "revoked": {"Authorization": f"Bearer {_revoked_key(api)}"},
@@ -119,9 +150,26 @@ def test_every_route_admits_exactly_the_callers_its_rule_names(api: Api) -> None
     mismatches = []
     for (method, path), rule in sorted(ACCESS.items()):
         for caller in CALLERS:
-            response = api.client.request(
-                method, rule.url or path, json=rule.json, headers=headers[caller]
-            )
+            if rule.signed:
+                body = json.dumps(rule.json).encode()
+                unsigned = api.client.request(
+                    method, rule.url or path, content=body, headers=headers[caller]
+                )
+                if unsigned.status_code != 401:
+                    mismatches.append(
+                        f"{method} {path} unsigned as {caller}: {unsigned.status_code}, "
+                        "expected 401"
+                    )
+                response = api.client.request(
+                    method,
+                    rule.url or path,
+                    content=body,
+                    headers={**headers[caller], **_shopify_signed(body)},
+                )
+            else:
+                response = api.client.request(
+                    method, rule.url or path, json=rule.json, headers=headers[caller]
+                )
             if caller in rule.admits:
                 expected = rule.status
             elif caller in ("none", "revoked"):

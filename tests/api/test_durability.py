@@ -1,7 +1,8 @@
 """Durability under load and crashes, against real `threadline serve` processes (issue 9).
 
-Bounded so CI runs them: a burst at concurrency 32, fifty deliveries of one confirmation, and a
-server killed with SIGKILL in the middle of a burst that includes a confirmed cancellation.
+Bounded so CI runs them: fifty deliveries of one confirmation, and a server killed with SIGKILL
+in the middle of a burst that includes a confirmed cancellation. Mixed load at concurrency 32 on
+one and on two processes, and a failing shop, are in `test_load.py`.
 """
 
 from __future__ import annotations
@@ -107,20 +108,6 @@ def _cancellable() -> tuple[dict[str, Any], str]:
         ):
             return order, email
     raise LookupError("no cancellable order in the demo store")
-
-
-def test_a_burst_at_concurrency_32_is_answered_without_errors(tmp_path: Path) -> None:
-    with _serve(tmp_path) as server, ThreadPoolExecutor(32) as pool:
-        started = time.monotonic()
-        responses = list(pool.map(lambda n: server.post(_question(n)), range(96)))
-        elapsed = time.monotonic() - started
-    statuses = Counter(r.status_code for r in responses)
-    assert statuses == {200: 96}, statuses
-    assert all(r.json()["outcome"] in ("replied", "escalated") for r in responses)
-    answered, replies = _answers(tmp_path)
-    assert sum(answered.values()) == 96
-    assert all(count == 1 for count in replies.values())
-    print(f"96 messages at concurrency 32 in {elapsed:.1f}s")
 
 
 def test_fifty_deliveries_of_one_yes_cancel_once(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import pytest
+
 from tests.tools.conftest import TOKEN, pick, post_graphql, sandbox_order
 from tools.sandbox import SandboxServer
 
@@ -200,3 +202,21 @@ def test_state_file_keeps_changes_across_restarts(tmp_path, sandbox: SandboxServ
         assert body["data"]["orderCancel"]["job"]["done"] is True
     with SandboxServer(DEMO_SANDBOX, TOKEN, state_file=state) as second:
         assert sandbox_order(second, name)["cancelled_at"] is not None
+
+
+def test_a_fault_with_a_rate_strikes_that_share_of_requests_the_same_way_each_run() -> None:
+    from tools.sandbox.faults import Fault, FaultQueue
+
+    def run() -> list[int | None]:
+        queue = FaultQueue(seed=7)
+        queue.add(Fault(status=503, rate=0.1, times=10_000))
+        queue.add(Fault(throttled=True, rate=0.1, times=10_000))
+        struck = (queue.take("query") for _ in range(2000))
+        return [None if f is None else (f.status or 429) for f in struck]
+
+    first = run()
+    assert first == run()
+    assert 0.17 < sum(f is not None for f in first) / len(first) < 0.23
+    assert 0.07 < first.count(503) / len(first) < 0.13
+    with pytest.raises(ValueError, match="rate"):
+        Fault.from_json({"status": 500, "rate": 1.5})

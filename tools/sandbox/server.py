@@ -83,10 +83,11 @@ class SandboxServer:
         state_file: Path | str | None = None,
         clock: Callable[[], datetime] | None = None,
         rate_limit: bool | CostBucket = False,
+        fault_seed: int = 0,
     ) -> None:
         """Load `data_dir` (a store's `sandbox/`); `rate_limit` enforces Shopify's cost bucket
         (True: 2,000 points restoring 100/s, or pass a `CostBucket`); by default the bucket is
-        only reported in `extensions.cost`."""
+        only reported in `extensions.cost`. `fault_seed` seeds the draws of faults with a rate."""
         data = load_fixtures(Path(data_dir))
         self.today: date | None = data.today
         """The business date the fixtures are anchored on (`store.json`), if any."""
@@ -95,7 +96,7 @@ class SandboxServer:
         if self.state_file and self.state_file.exists():
             self.store.load_state(self.state_file)
         self.api = SandboxGraphQL(self.store)
-        self.faults = FaultQueue()
+        self.faults = FaultQueue(fault_seed)
         self.bucket = (
             rate_limit if isinstance(rate_limit, CostBucket) else CostBucket(enforce=rate_limit)
         )

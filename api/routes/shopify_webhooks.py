@@ -1,0 +1,364 @@
+"""`POST /webhooks/shopify`: Shopify's webhooks, authenticated by their signature (no API key).
+
+Shopify signs every delivery: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body
+under the app's secret (`THREADLINE_SHOPIFY_WEBHOOK_SECRET`). `X-Shopify-Topic` picks a handler
+from `TOPICS`; a topic without one is acknowledged and ignored, since Shopify retries anything
+but a 2xx. `X-Shopify-Webhook-Id` is recorded in the same transaction as the handler's work, so
+a redelivery does nothing twice.
+
+The mandatory privacy topics (`inbox.privacy` does the work):
+
+* `customers/data_request`: everything held on the customer, on every channel, is stored as an
+  export that admins fetch from `/v1/privacy/exports`.
+* `customers/redact`: the customer's data is erased, their checkpointed session too; a tombstone
+  event keeps counts and a digest of their Shopify id keyed with the webhook secret.
+* `shop/redact`: every customer's data is erased.
+
+A request naming another shop than the configured one is acknowledged and changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from agent.checkpoint import make_checkpointer
+from agent.locks import CustomerLocks
+from api.deps import EngineDep, SettingsDep
+from api.errors import ApiError
+from api.settings import Settings
+from api.store_runtime import StoreRuntime
+from inbox.conversations import record_event
+from inbox.models import WebhookDelivery
+from inbox.privacy import (
+    Subject,
+    export_customer,
+    find_subject,
+    redact_customer,
+    redact_shop,
+)
+
+logger = logging.getLogger("threadline.api")
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+SOURCE = "shopify"
+
+
+# --- payloads (Shopify's shapes; fields Threadline does not use are ignored) -----------------
+
+
+class ShopifyPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_nul(cls, data: Any) -> Any:
+        # PostgreSQL refuses NUL in text; no identifier means one.
+        if isinstance(data, dict):
+            return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in data.items()}
+        return data
+
+
+class ShopifyCustomer(ShopifyPayload):
+    id: int | None = None
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=64)
+
+
+class DataRequest(ShopifyPayload):
+    id: int | None = None
+
+
+class ShopRedact(ShopifyPayload):
+    shop_id: int
+    shop_domain: str = Field(min_length=1, max_length=255)
+
+
+class CustomersRedact(ShopRedact):
+    customer: ShopifyCustomer
+    orders_to_redact: list[int] = Field(default_factory=list)
+
+
+class CustomersDataRequest(ShopRedact):
+    customer: ShopifyCustomer
+    orders_requested: list[int] = Field(default_factory=list)
+    data_request: DataRequest | None = None
+
+
+# --- the agent's sessions, as the privacy duties reach them ----------------------------------
+
+
+class CheckpointSessions:
+    """`inbox.privacy.Sessions` over a LangGraph checkpointer (SQLite or PostgreSQL)."""
+
+    def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
+        self.saver = saver
+
+    def state(self, thread_id: str) -> dict[str, Any] | None:
+        found = self.saver.get_tuple({"configurable": {"thread_id": thread_id}})
+        return dict(found.checkpoint["channel_values"]) if found else None
+
+    def delete(self, thread_id: str) -> None:
+        self.saver.delete_thread(thread_id)
+
+    def thread_ids(self) -> set[str]:
+        return {str(c.config["configurable"]["thread_id"]) for c in self.saver.list(None)}
+
+
+# --- one delivery ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One verified delivery, and what its handler may reach."""
+
+    topic: str
+    delivery_id: str
+    secret: str
+    engine: Engine
+    settings: Settings
+    runtime: StoreRuntime | None
+    """The running store, or None when none is served."""
+
+    @contextmanager
+    def sessions(self) -> Iterator[CheckpointSessions]:
+        """The running store's checkpointer, or the same storage opened for the call."""
+        saver = self.runtime.resolver.graph.checkpointer if self.runtime else None
+        if isinstance(saver, BaseCheckpointSaver):
+            yield CheckpointSessions(saver)
+            return
+        saver, resource = make_checkpointer(
+            self.settings.resolved_database_url, self.settings.data_dir, max_connections=2
+        )
+        try:
+            yield CheckpointSessions(saver)
+        finally:
+            resource.close()
+
+    @contextmanager
+    def holding(self, customer_ids: tuple[str, ...]) -> Iterator[None]:
+        """The customers' turn locks, so no turn writes while their data goes."""
+        locks = self.runtime.resolver.locks if self.runtime else CustomerLocks(self.engine)
+        with ExitStack() as stack:
+            for customer_id in sorted(customer_ids):
+                stack.enter_context(locks.hold(f"customer:{customer_id}"))
+            yield
+
+    def handled_before(self) -> bool:
+        with Session(self.engine) as session:
+            return session.exec(self._seen()).first() is not None
+
+    def claim(self, session: Session) -> bool:
+        """Record the delivery in the work's transaction; False when it was handled before."""
+        if session.exec(self._seen()).first() is not None:
+            return False
+        try:
+            with session.begin_nested():
+                session.add(
+                    WebhookDelivery(source=SOURCE, delivery_id=self.delivery_id, topic=self.topic)
+                )
+        except IntegrityError:  # a concurrent redelivery recorded it first
+            return False
+        return True
+
+    def _seen(self) -> SelectOfScalar[str]:
+        return select(WebhookDelivery.delivery_id).where(
+            WebhookDelivery.source == SOURCE, WebhookDelivery.delivery_id == self.delivery_id
+        )
+
+    def other_shop(self, shop_domain: str) -> bool:
+        """True when the request names a shop other than the configured one (if one is known)."""
+        host = urlsplit(self.settings.shopify_url or "").hostname or ""
+        known = host.lower() if host.endswith(".myshopify.com") else None
+        return known is not None and shop_domain.strip().lower() != known
+
+    def ignore_other_shop(self, shop_domain: str) -> dict[str, Any]:
+        with Session(self.engine) as session:
+            if not self.claim(session):
+                return DUPLICATE
+            record_event(
+                session,
+                "privacy_request_ignored",
+                payload={
+                    "topic": self.topic,
+                    "reason": "other_shop",
+                    "shop_domain": shop_domain,
+                    "delivery_id": self.delivery_id,
+                },
+            )
+            session.commit()
+        logger.warning("a Shopify %s webhook for another shop was ignored", self.topic)
+        return {"status": "ignored", "reason": "other_shop"}
+
+    def digest(self, customer: ShopifyCustomer, shop_domain: str) -> str:
+        """The tombstone's name for the person: keyed, so it cannot be reversed by trying ids,
+        yet whoever holds the secret can check whether a given customer was erased."""
+        who = f"id:{customer.id}" if customer.id is not None else f"email:{customer.email}"
+        message = f"{shop_domain.strip().lower()}|{who}".encode()
+        return hmac.new(self.secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+DUPLICATE: dict[str, Any] = {"status": "duplicate"}
+
+
+# --- topic handlers --------------------------------------------------------------------------
+
+
+def _subject(delivery: Delivery, session: Session, customer: ShopifyCustomer) -> Subject:
+    return find_subject(
+        session,
+        shopify_customer_id=customer.id,
+        email=customer.email,
+        phone=customer.phone,
+        region=delivery.settings.default_phone_region,
+    )
+
+
+def export_data(delivery: Delivery, payload: CustomersDataRequest) -> dict[str, Any]:
+    if delivery.other_shop(payload.shop_domain):
+        return delivery.ignore_other_shop(payload.shop_domain)
+    request_id = payload.data_request.id if payload.data_request else None
+    with delivery.sessions() as sessions, Session(delivery.engine) as session:
+        if not delivery.claim(session):
+            return DUPLICATE
+        export = export_customer(
+            session,
+            _subject(delivery, session, payload.customer),
+            sessions,
+            shop_domain=payload.shop_domain,
+            data_request_id=str(request_id) if request_id is not None else None,
+            orders_requested=payload.orders_requested,
+            delivery_id=delivery.delivery_id,
+        )
+        session.commit()
+        logger.info("privacy export %s stored for a Shopify data request", export.id)
+        return {"status": "done", "export_id": export.id}
+
+
+def erase_customer(delivery: Delivery, payload: CustomersRedact) -> dict[str, Any]:
+    if delivery.handled_before():
+        return DUPLICATE
+    if delivery.other_shop(payload.shop_domain):
+        return delivery.ignore_other_shop(payload.shop_domain)
+    with Session(delivery.engine) as session:
+        first_look = _subject(delivery, session, payload.customer)
+    with (
+        delivery.holding(first_look.customer_ids),
+        delivery.sessions() as sessions,
+        Session(delivery.engine) as session,
+    ):
+        if not delivery.claim(session):
+            return DUPLICATE
+        counts = redact_customer(
+            session,
+            _subject(delivery, session, payload.customer),  # again, now that no turn runs
+            sessions,
+            shop_domain=payload.shop_domain,
+            subject_digest=delivery.digest(payload.customer, payload.shop_domain),
+            orders_to_redact=payload.orders_to_redact,
+            delivery_id=delivery.delivery_id,
+        )
+        session.commit()
+    logger.info("a Shopify customer was erased: %s", counts)
+    return {"status": "done", "erased": counts}
+
+
+def erase_shop(delivery: Delivery, payload: ShopRedact) -> dict[str, Any]:
+    if delivery.other_shop(payload.shop_domain):
+        return delivery.ignore_other_shop(payload.shop_domain)
+    with delivery.sessions() as sessions, Session(delivery.engine) as session:
+        if not delivery.claim(session):
+            return DUPLICATE
+        counts = redact_shop(
+            session, sessions, shop_domain=payload.shop_domain, delivery_id=delivery.delivery_id
+        )
+        session.commit()
+    logger.info("the shop's data was erased: %s", counts)
+    return {"status": "done", "erased": counts}
+
+
+@dataclass(frozen=True)
+class Topic:
+    payload: type[BaseModel]
+    handle: Callable[[Delivery, Any], dict[str, Any]]
+
+
+TOPICS: dict[str, Topic] = {
+    "customers/data_request": Topic(CustomersDataRequest, export_data),
+    "customers/redact": Topic(CustomersRedact, erase_customer),
+    "shop/redact": Topic(ShopRedact, erase_shop),
+}
+"""What each topic's payload is and who handles it; other topics are acknowledged, ignored."""
+
+
+# --- the route -------------------------------------------------------------------------------
+
+
+def signature_valid(body: bytes, signature: str | None, secret: str) -> bool:
+    """Whether `signature` is Shopify's: base64 HMAC-SHA256 of the raw body, compared in
+    constant time."""
+    if not signature:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, signature.strip().encode())
+
+
+@router.post("/shopify", include_in_schema=False)
+async def shopify_webhook(
+    request: Request, engine: EngineDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """One Shopify webhook delivery. Shopify's contract, not the API's: outside the OpenAPI."""
+    if settings.shopify_webhook_secret is None:
+        raise ApiError(
+            503,
+            "not_configured",
+            "Shopify webhooks are not configured: set THREADLINE_SHOPIFY_WEBHOOK_SECRET",
+        )
+    secret = settings.shopify_webhook_secret.get_secret_value()
+    body = await request.body()
+    if not signature_valid(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
+        raise ApiError(401, "unauthorized", "X-Shopify-Hmac-Sha256 is missing or does not match")
+    topic_name = request.headers.get("X-Shopify-Topic", "").strip()
+    topic = TOPICS.get(topic_name)
+    if topic is None:
+        return {"topic": topic_name[:100], "status": "ignored"}
+    delivery_id = request.headers.get("X-Shopify-Webhook-Id", "").strip()
+    if not delivery_id or len(delivery_id) > 255:
+        raise ApiError(400, "bad_request", "X-Shopify-Webhook-Id is required")
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    try:
+        payload = topic.payload.model_validate(document)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    delivery = Delivery(
+        topic=topic_name,
+        delivery_id=delivery_id,
+        secret=secret,
+        engine=engine,
+        settings=settings,
+        runtime=getattr(request.app.state, "store", None),
+    )
+    outcome = await run_in_threadpool(topic.handle, delivery, payload)
+    return {"topic": topic_name, **outcome}
