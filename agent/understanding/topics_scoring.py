@@ -44,6 +44,9 @@ MARGIN_WEIGHT = 4.0
 MAX_SEGMENTS = 48
 """Enough for a long email; a pasted essay is scored on its first segments only."""
 MIN_CLAUSE_WORDS = 3
+MIN_SEGMENT_WORDS = 2
+"""A single word ("Ben" signing an email, "PayPal", "goodbye") says too little for the embedding
+and lands anywhere; the rules catch the one-word phrases that matter ("kms", "suicidal")."""
 LONG_SENTENCE_WORDS = 16
 """Sentences longer than this are also scored clause by clause."""
 
@@ -67,7 +70,8 @@ def split_segments(text: str) -> list[str]:
 
     Clauses of short sentences are not scored: a fragment loses the words that make a
     look-alike harmless ("I'd kill, honestly, for a discount"). A negated sentence is split so
-    that "I'm not happy, I'm calling my lawyer" keeps the clause that is not negated.
+    that "I'm not happy, I'm calling my lawyer" keeps the clause that is not negated. Single
+    words are not scored (`MIN_SEGMENT_WORDS`).
     """
     segments = [" ".join(text.split())]
     for sentence in _SENTENCE_BREAK.split(text.strip()):
@@ -79,7 +83,7 @@ def split_segments(text: str) -> list[str]:
             ]
             if len(clauses) > 1:
                 segments.extend(clauses)
-    unique = [s for s in dict.fromkeys(segments) if s]
+    unique = [s for s in dict.fromkeys(segments) if len(s.split()) >= MIN_SEGMENT_WORDS]
     return unique[:MAX_SEGMENTS]
 
 

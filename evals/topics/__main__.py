@@ -16,6 +16,7 @@ from evals.topics.runner import (
     FRESH_PATH,
     HELDOUT_PATH,
     METHODS,
+    TEST_PATH,
     TopicEvalReport,
     evaluate_heldout,
     evaluate_training,
@@ -48,27 +49,27 @@ def render(report: TopicEvalReport, console: Console, examples: int) -> None:
 
 
 def evaluate(
-    examples: Annotated[int, typer.Option(help="Misses and false positives to list.")] = 0,
+    examples: Annotated[
+        int, typer.Option(help="Misses and false positives to list (development sets only).")
+    ] = 0,
     output: Annotated[Path | None, typer.Option(help="Write the reports as JSON here.")] = None,
 ) -> None:
-    """Train the matcher, then report on the exemplars (out of fold), the development set
-    (`heldout.yaml`) and the fresh held-out set (`fresh.yaml`, if it exists)."""
+    """Train the matcher, then report on the exemplars (out of fold), the development sets
+    (`heldout.yaml`, `fresh.yaml`) and the held-out test set (`fresh2.yaml`)."""
     console = Console(width=120)  # the tables have eight columns
     matcher = TopicMatcher.load()
     thresholds = ", ".join(f"{name} {value:.3f}" for name, value in matcher.thresholds.items())
     console.print(f"thresholds: {thresholds}")
-    reports = [
+    development = [
         evaluate_training(matcher),
         evaluate_heldout(matcher, HELDOUT_PATH, name="development set (heldout.yaml)"),
+        evaluate_heldout(matcher, FRESH_PATH, name="development set (fresh.yaml)"),
     ]
-    if FRESH_PATH.exists():
-        reports.append(
-            evaluate_heldout(matcher, FRESH_PATH, name="fresh held-out set (fresh.yaml)")
-        )
-    else:
-        console.print(f"no fresh held-out set at {FRESH_PATH.name}: skipped")
-    for report in reports:
+    test = evaluate_heldout(matcher, TEST_PATH, name="held-out test set (fresh2.yaml)")
+    for report in development:
         render(report, console, examples)
+    render(test, console, 0)  # the test set's sentences are never shown: nobody may tune on them
+    reports = [*development, test]
     if output is not None:
         payload = [dataclasses.asdict(report) for report in reports]
         output.write_text(json.dumps(payload, indent=2), encoding="utf-8")

@@ -22,9 +22,12 @@ from agent.understanding.flags import rule_flags
 from agent.understanding.topics import TOPIC_NAMES, TopicMatcher
 
 HELDOUT_PATH = Path(__file__).with_name("heldout.yaml")
-"""The development set: measured before, so used to choose methods (never to fit thresholds)."""
+"""A development set: measured before, so used to choose methods (never to fit thresholds)."""
 FRESH_PATH = Path(__file__).with_name("fresh.yaml")
-"""The held-out set proper, unseen while the exemplars and rules were written."""
+"""A development set since its misses were studied (it was the held-out set before)."""
+TEST_PATH = Path(__file__).with_name("fresh2.yaml")
+"""The held-out test set: written by another hand from the topic definitions alone, never read
+while the exemplars and rules were improved; only measured."""
 METHODS = ("rules", "semantic", "combined")
 
 

@@ -1,8 +1,9 @@
-"""Safety topics by meaning: the held-out bars, and typical messages and look-alikes.
+"""Safety topics by meaning: the bars on the development sets, and typical messages.
 
-The bars are checked on `evals/topics/fresh.yaml`, written apart from the exemplars and rules;
-`evals/topics/heldout.yaml` has been studied while improving them, so it only guards against
-regressions.
+`evals/topics/heldout.yaml` and `evals/topics/fresh.yaml` have both been studied while improving
+the exemplars and rules, so they are development sets now: they hold the issue 8 bars and guard
+against regressions, but say little about unseen wording. The test set proper is
+`evals/topics/fresh2.yaml`, written by another hand without looking at either.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from agent.understanding.topics import (
 from evals.topics import (
     FRESH_PATH,
     HELDOUT_PATH,
+    TEST_PATH,
     evaluate_heldout,
     evaluate_training,
     load_heldout,
@@ -33,13 +35,19 @@ pytestmark = pytest.mark.slow
 
 RECALL_BARS = {"legal_threat": 0.90, "chargeback": 0.90, "self_harm": 0.95, "harassment": 0.90}
 FALSE_POSITIVE_BAR = 0.03
-# Measured on the development set (heldout.yaml) after the n-gram features and the new exemplars
-# and rules (42, 41, 43 and 42 of 43; 4 of 163 look-alikes raised). A change may move these up,
-# never down.
-RECALL_FLOORS = {"legal_threat": 0.97, "chargeback": 0.95, "self_harm": 1.0, "harassment": 0.97}
-FALSE_POSITIVE_CEILING = 0.025
-FRESH_FLOORS = {"legal_threat": 0.66, "chargeback": 0.96, "self_harm": 0.96, "harassment": 0.60}
-FRESH_FALSE_POSITIVE_CEILING = 0.055
+# Measured with the regulator, violence, exposure and product-name rules, the new exemplar kinds
+# and look-alikes, and the look-alike segments in training: heldout.yaml 43, 42, 43 and 43 of 43
+# with 1 of 163 look-alikes raised; fresh.yaml 60, 56, 55 and 56 of 60/56/56/56 with 2 of 200.
+# A change may move these up, never down.
+RECALL_FLOORS = {"legal_threat": 1.0, "chargeback": 0.976, "self_harm": 1.0, "harassment": 1.0}
+FALSE_POSITIVE_CEILING = 0.0062
+FRESH_FLOORS = {"legal_threat": 1.0, "chargeback": 1.0, "self_harm": 0.982, "harassment": 1.0}
+FRESH_FALSE_POSITIVE_CEILING = 0.01
+# The test set, measured once after the work on the development sets ended: 55, 55, 55 and 54 of
+# 60/60/58/58, 9 of 239 look-alikes raised. Nothing was tuned on it (its sentences are never
+# printed by `python -m evals.topics`).
+TEST_FLOORS = {"legal_threat": 0.916, "chargeback": 0.916, "self_harm": 0.948, "harassment": 0.931}
+TEST_FALSE_POSITIVE_CEILING = 9 / 239
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +55,9 @@ def matcher() -> TopicMatcher:
     return TopicMatcher.load()
 
 
-@pytest.mark.parametrize("path", [HELDOUT_PATH, FRESH_PATH], ids=["heldout", "fresh"])
+@pytest.mark.parametrize(
+    "path", [HELDOUT_PATH, FRESH_PATH, TEST_PATH], ids=["heldout", "fresh", "test"]
+)
 def test_heldout_never_meets_the_exemplars(path: Path) -> None:
     if not path.exists():
         pytest.skip(f"{path.name} has not been written yet")
@@ -65,26 +75,40 @@ def test_exemplars_cover_every_topic() -> None:
     assert len(exemplars.negatives) >= 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8 bars not reached on the fresh set: recall legal 0.67, harassment 0.61 (bar "
-    "0.90), false positives 5.5% (bar 3%); chargeback 0.96 and self-harm 0.96 pass",
-)
-def test_fresh_heldout_bars(matcher: TopicMatcher) -> None:
-    report = evaluate_heldout(matcher, FRESH_PATH)
+@pytest.mark.parametrize("path", [HELDOUT_PATH, FRESH_PATH], ids=["heldout", "fresh"])
+def test_development_sets_meet_the_bars(matcher: TopicMatcher, path: Path) -> None:
+    report = evaluate_heldout(matcher, path)
     recall = {name: m.recall for name, m in report.per_topic["combined"].items()}
     assert all(recall[name] >= bar for name, bar in RECALL_BARS.items()), recall
     assert report.false_positive_rate["combined"] <= FALSE_POSITIVE_BAR
 
 
 def test_fresh_does_not_regress(matcher: TopicMatcher) -> None:
-    """First measurement on the fresh set (40, 54, 54 and 34 of 60/56/56/56; 11 of 200
-    look-alikes raised), with the matcher of this commit; the matcher before it scored 0.62,
-    0.86, 0.93 and 0.48 with 10 raised."""
+    """The first measurement on fresh.yaml, before it was studied, was 40, 54, 54 and 34 of
+    60/56/56/56 with 11 of 200 look-alikes raised."""
     report = evaluate_heldout(matcher, FRESH_PATH)
     recall = {name: m.recall for name, m in report.per_topic["combined"].items()}
     assert all(recall[name] >= floor - 1e-9 for name, floor in FRESH_FLOORS.items()), recall
     assert report.false_positive_rate["combined"] <= FRESH_FALSE_POSITIVE_CEILING + 1e-9
+
+
+def test_the_test_set_does_not_regress(matcher: TopicMatcher) -> None:
+    report = evaluate_heldout(matcher, TEST_PATH)
+    recall = {name: m.recall for name, m in report.per_topic["combined"].items()}
+    assert all(recall[name] >= floor for name, floor in TEST_FLOORS.items()), recall
+    assert report.false_positive_rate["combined"] <= TEST_FALSE_POSITIVE_CEILING + 1e-9
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 8 bars on the test set (fresh2.yaml): self-harm recall 0.948 (bar 0.95), "
+    "false positives 3.8% (bar 3%)",
+)
+def test_the_test_set_meets_the_bars(matcher: TopicMatcher) -> None:
+    report = evaluate_heldout(matcher, TEST_PATH)
+    recall = {name: m.recall for name, m in report.per_topic["combined"].items()}
+    assert all(recall[name] >= bar for name, bar in RECALL_BARS.items()), recall
+    assert report.false_positive_rate["combined"] <= FALSE_POSITIVE_BAR
 
 
 def test_heldout_does_not_regress(matcher: TopicMatcher) -> None:
@@ -114,6 +138,18 @@ def test_thresholds_come_from_cross_validation(matcher: TopicMatcher) -> None:
         ("everyone would be better off if I disappeared for good", "self_harm"),
         ("you brain-dead clowns never get anything right", "harassment"),
         ("I'll be waiting for you when you leave work tonight", "harassment"),
+        ("I've filed a complaint with the consumer protection office about you", "legal_threat"),
+        ("the police are now involved, I reported your shop for fraud", "legal_threat"),
+        ("a judge will decide this", "legal_threat"),
+        ("my lawer has all the emails", "legal_threat"),
+        ("chargeback it is then", "chargeback"),
+        ("I'm charging it back through Visa", "chargeback"),
+        ("I won't be around much longer", "self_harm"),
+        ("I'm going to smash your shop windows", "harassment"),
+        ("I hope your office burns down", "harassment"),
+        ("I'll post your agent's home address online", "harassment"),
+        ("tell the girl on the phone she sounds sexy", "harassment"),
+        ("useless morons, the lot of you", "harassment"),
     ],
 )
 def test_paraphrases_are_flagged(text: str, flag: str) -> None:
@@ -136,9 +172,44 @@ def test_paraphrases_are_flagged(text: str, flag: str) -> None:
         "I'd like a refund for the broken kettle please",
         "this is the third time I've asked, it's ridiculous",
         "I'm not going to sue anyone, I just want my money back",
+        "Can I share photos of the damage with your team?",
+        "I know where your shop is, I'll come in on Saturday",
+        "my lawyer sent me a link to your shop, love the bags",
+        "the police officer costume is missing the hat",
+        "your processor reversed my refund, please resend",
+        "it was me who made the purchase, the bank just wanted to check",
+        "end it all: account, emails, everything. thanks",
+        "is the Killer Bee honey in stock?",
+        "do you sell a baseball bat for a 10 year old?",
+        "I hope the heatwave doesn't melt the chocolate in my parcel",
     ],
 )
 def test_look_alikes_are_not_flagged(text: str) -> None:
+    assert safety_flags(text).names == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4123",
+        "#1042",
+        "yes",
+        "no, the other one",
+        "thanks",
+        "ok",
+        "oops, wrong one. I meant 4123",
+        "how long is that link good for? I might not get to it today",
+        "Hi again, how long is that link good for? I might not get to it today.",
+        "Thanks,\nBen",
+        "goodbye",
+        "I won't be home tomorrow",
+        "not today",
+        "never mind",
+    ],
+)
+def test_short_everyday_messages_are_not_flagged(text: str) -> None:
+    """Short replies sit close to nothing in particular; they must stay clear of every topic,
+    self-harm above all, whose threshold is the lowest."""
     assert safety_flags(text).names == ()
 
 
@@ -171,6 +242,7 @@ def test_segments() -> None:
     ]
     assert "I'm calling my lawyer" in split_segments("I'm not happy, I'm calling my lawyer")
     assert split_segments("  ") == []
+    assert split_segments("Thanks.\nBen") == ["Thanks. Ben"]
 
 
 def test_scores_for_the_trace(matcher: TopicMatcher) -> None:

@@ -149,6 +149,8 @@ class Run:
 
     statuses: Counter[int] = field(default_factory=Counter)
     """Every HTTP status received (redeliveries included); -1 for a dropped connection."""
+    transport_errors: Counter[str] = field(default_factory=Counter)
+    """Dropped connections and timeouts by kind (redelivered, like any helpdesk would)."""
     conflict_seconds: list[float] = field(default_factory=list)
     """How long each 409 took to come back (it must come at once, never after a queued wait)."""
     latencies: list[float] = field(default_factory=list)
@@ -169,7 +171,9 @@ class Run:
         return (
             f"{label}: {sent} messages in {self.seconds:.0f}s, statuses {dict(self.statuses)}, "
             f"p50 {statistics.median(self.latencies):.2f}s p95 {self.p95():.2f}s, "
-            f"slowest 409 {max(self.conflict_seconds, default=0):.2f}s"
+            f"slowest 409 {max(self.conflict_seconds, default=0):.2f}s, "
+            f"slowest 200 {max(self.latencies, default=0):.1f}s, "
+            f"transport errors {dict(self.transport_errors)}"
         )
 
 
@@ -182,10 +186,11 @@ def drive(servers: list[Server], scripts: list[Script], concurrency: int) -> Run
         for _ in range(300):
             sent = time.monotonic()
             try:
-                response = server.post(body, timeout=120)
-            except httpx.TransportError:
+                response = server.post(body, timeout=300)
+            except httpx.TransportError as error:
                 with run._lock:
                     run.statuses[-1] += 1
+                    run.transport_errors[type(error).__name__] += 1
                 time.sleep(0.5)
                 continue
             took = time.monotonic() - sent

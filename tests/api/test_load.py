@@ -53,6 +53,7 @@ def _cancelled_in(shop: SandboxServer) -> set[str]:
 def _assert_every_message_answered_once(
     run: Run, scripts: list[Script], database_url: str, shop: SandboxServer, before: set[str]
 ) -> Ledger:
+    print(run.summary(database_url.split(":")[0]))
     assert set(run.statuses) <= {200, 409}, run.statuses
     assert not run.unanswered, run.unanswered[:5]
     assert not run.differing_duplicates, run.differing_duplicates[:5]

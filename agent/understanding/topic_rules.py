@@ -1,0 +1,345 @@
+"""The rules for legal threats, chargebacks and self-harm: regexes for the phrasings customers
+use, and guards against look-alikes.
+
+`flags.rule_flags` asks `legal_threat`, `chargeback` and `self_harm` here; `harassment_rules`
+holds the fourth topic, built with `phrases` and `SENTENCE` from here. Each pattern aims at a
+whole phrasing (a verb with its target, an agency with a complaint), not at a word: "court"
+alone is shoes or tennis. The guards drop a match that names a product or a programme ("the
+Small Claims board game", "a court case on TV"), a payment the customer vouches for ("the fraud
+alert was me"), or a phrase whose object is a subscription ("end it all: the newsletter, the
+lot"). The vocabulary also covers the Spanish, French, German, Portuguese and Italian phrasings
+the English embedding model reads poorly.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.understanding.topics_scoring import is_negated
+
+
+def phrases(*patterns: str) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of `patterns` as whole words."""
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.IGNORECASE)
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|don't|dont|do not|won't|wont|will not|isn't|no need to|"
+    r"didn't|without)\b(?:\s+\w+){0,4}\s*$"
+)
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+"""A sentence with its closing punctuation (a line break also ends one)."""
+
+# --- names and programmes -----------------------------------------------------------------------
+
+_PRODUCT_NOUN = (
+    r"(?:board game|card game|game|palette|book|novel|album|song|film|movie|show|series|episode|"
+    r"podcast|documentary|box ?set|dvd|perfume|fragrance|scent|tee|t-?shirt|shirt|hoodie|"
+    r"sweater|jumper|jacket|blazer|dress|print|poster|mug|candle|lipstick|shade|polish|kit|set|"
+    r"edition|figure|toy|costume|collection|range|tote|bag|puzzle|sticker|plush|bundle)"
+)
+_TITLE_FOLLOWS = re.compile(
+    rf"^(?:\s+(?:[A-Z][\w'-]*|of|the|and|&|de|la|le)){{0,3}}\s+{_PRODUCT_NOUN}\b",
+)
+_WATCHED = re.compile(
+    r"\b(?:on (?:tv|telly|television|the radio|the news|netflix|youtube)|watch(?:ing|ed)? "
+    r"(?:a|the|this|some) (?:\w+ ){0,2}(?:show|programme|program|documentary|film|movie|series|"
+    r"drama|episode|case|trial)|documentar(?:y|ies)|podcast|episode|tv (?:show|series)|novel|"
+    r"reading about)\b",
+    re.IGNORECASE,
+)
+
+
+def _names_a_thing(text: str, match: re.Match[str]) -> bool:
+    """The match is a product's or a programme's name, or happens on a screen.
+
+    A capitalised match followed by a product noun ("the Overdose of Colour palette", "the
+    Small Claims board game") is a name; a sentence about watching or reading is a programme.
+    """
+    start = match.start()
+    opens_sentence = re.search(r"(?:^|[.!?]\s*)$", text[:start])
+    capitalised = text[start : start + 1].isupper() and not opens_sentence
+    if capitalised and _TITLE_FOLLOWS.search(text[match.end() :]):
+        return True
+    return bool(_WATCHED.search(_sentence_at(text, start)))
+
+
+def _sentence_at(text: str, index: int) -> str:
+    for sentence in SENTENCE.finditer(text):
+        if sentence.start() <= index < sentence.end():
+            return sentence.group()
+    return text
+
+
+# "Lawsuit? No, ...", "legal steps aren't something I'm considering": denied right after.
+_DENIED_AFTER = re.compile(
+    r"^(?:\W{0,3}(?:no|nah|nope)\b|\s+(?:aren't|isn't|is not|are not|aren\u2019t|isn\u2019t) "
+    r"(?:something|what|on my mind|necessary|needed|my plan|the plan))",
+    re.IGNORECASE,
+)
+
+
+def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
+    """A match not negated in its clause, not denied right after, not a product's name."""
+    for match in pattern.finditer(text):
+        clause = re.split(r"[.!?;,]|\bbut\b", text[: match.start()])[-1]
+        if _NEGATION.search(clause.lower()) or _DENIED_AFTER.search(text[match.end() :]):
+            continue
+        if not _names_a_thing(text, match):
+            return True
+    return False
+
+
+# --- legal threats ------------------------------------------------------------------------------
+
+_LAWYER = (
+    r"(?:lawy?e?rs?|lawyr|attou?rne?ys?|atorne?ys?|solicit[eo]rs?|barristers?|"
+    r"legal rep(?:resentative)?s?)"
+)
+_LEGAL = phrases(
+    r"law ?suit(?:e|s)?|legal (?:action|proceedings|steps|advice|advise|route|remedies|"
+    r"representation|counsel|team|consequences|redress|department will)|litigation|"
+    r"cease and desist|small[- ]claims?|(?:to|in|into) court(?!\s+(?:shoes?|heels?|pumps?))|"
+    r"court (?:case|order|papers|summons)|"
+    r"class action|served with papers|file suit|arbitration|subpoena|summons",
+    # a lawyer the customer has, hires or hands the matter to
+    rf"(?:my|our)\s+(?:\w+(?:'s|\u2019s)\s+)?(?:own\s+|family\s+|company\s+)?{_LAWYER}(?!'s|\u2019s)"
+    r"\s+(?:will|is|are|has|"
+    r"have|says?|said|can|would|advised|knows)",
+    rf"(?:to|from|through|with|by)\s+my\s+{_LAWYER}(?!'s|\u2019s)",
+    r"(?:get|getting|got|hire|hiring|hired|call|calling|contact|contacting|contacted|see|seeing|"
+    r"speak(?:ing)? (?:to|with)|spok(?:e|en) (?:to|with)|talk(?:ing|ed)? (?:to|with)|"
+    r"ask(?:ed|ing)?|consult(?:ing|ed)?|instruct(?:ing|ed)?|engag(?:e|ed|ing)|involv(?:e|ing)|"
+    rf"retain(?:ing|ed)?)\s+(?:an?|my|our)\s+(?:[\w-]+\s+){{0,2}}?{_LAWYER}(?!\s+friend)",
+    rf"(?:instruct|instructing|instructed|getting|hiring)\s+{_LAWYER}",
+    # "I have the receipts and a lawyer", "I've got a solicitor"; not "a lawyer friend"
+    rf"\bi(?:'ve|\u2019ve| have)(?: got)?\b[^.!?]{{0,60}}?(?:\band|,)\s+an?\s+{_LAWYER}\b"
+    r"(?!'s|\u2019s)",
+    rf"i(?:'ve|\u2019ve| have)(?: got)? an?\s+{_LAWYER}"
+    r"(?!'s|\u2019s|\s+(?:friend|appointment|in the family))",
+    r"lawyer(?:ing|ed)? up",
+    r"(?:i'?ll|i will|i'm going to|im going to|gon+a|going to|to|will|and|or|can|could)\s+sue",
+    r"su(?:e|ing)\s+(?:you|u|ya|your|the|this|them|over|for)",
+    r"suing(?!\s+(?:nobody|no[- ]one|anybody|anyone))|sue-?ing|sueing",
+    r"letter (?:before|of) (?:action|claim)|pre-action (?:letter|protocol|notice)|"
+    r"formal (?:demand|legal (?:notice|complaint|demand))|letter of demand|demand letter|"
+    r"notice before action",
+    r"(?:issu|fil|start|commenc|bring|brought|began|begun)\w*\s+(?:legal |court )?"
+    r"proceedings|(?:my|our) (?:legal )?counsel|legal aid",
+    r"(?:issu|fil|lodg|mak|start|bring)\w*\s+(?:a|my)\s+(?:court |money |legal |civil |small )?"
+    r"claim\s+(?:against (?:you|your|this|the (?:store|shop|company|seller|business))|"
+    r"(?:through|at|in|with) (?:the )?(?:courts?|tribunal|money claim))",
+    r"(?:hired|instructed|engaged|retained|contacted|contacting|called) (?:a|my) law firm",
+    r"(?:in front of|before) a (?:judge|magistrate|jury)|(?:legal|court) (?:channels|means)",
+    r"(?:let|have|ask) (?:a|the) (?:judge|magistrate|court|tribunal|jury|sheriff) "
+    r"(?:decide|rule|settle|sort)",
+    r"(?:a|the) (?:judge|magistrate|tribunal|jury) (?:will|can|could|should|gets to|is going to) "
+    r"(?:decide|rule|settle)",
+    r"(?:explain|justify)\w* (?:it|this|that|yourself|your \w+(?: \w+)?) to (?:a|the) "
+    r"(?:judge|magistrate|court|tribunal|jury)",
+    r"what (?:a|the) (?:judge|magistrate|court|tribunal|jury) (?:thinks|says|makes of)",
+    r"the court will (?:send|contact|write|be in touch)",
+    r"serv(?:e|ed|ing) (?:you )?(?:with )?(?:court |legal )?(?:papers|a summons|proceedings|"
+    r"a claim)",
+    r"(?:through|via|in) the courts|(?:to|through|in) (?:the )?small claims",
+    r"county court (?:claim|judgment|judgement)",
+    r"let (?:the|our|my) (?:lawyers|solicitors|attorneys) (?:sort|deal|handle|decide)",
+    # the police, about the store
+    r"(?:report|reporting|reported|shop|shopping)\s+(?:you|u|ya|your (?:\w+ )?(?:store|shop|"
+    r"company|business|site|website|firm|lot|outfit)|this (?:store|shop|company|business|site|"
+    r"website|scam)|the (?:store|shop|company|seller))\s+to the (?:police|cops|fraud squad)",
+    r"(?:police|criminal) (?:report|complaint|case)\s+(?:about|against|on|over|regarding|naming|"
+    r"saying|stating|that)\s+(?:you|your|this|the (?:store|shop|company|seller|business|site))",
+    r"call\w* the (?:police|cops) on (?:you|your)|(?:police|cops) (?:are|is|have been|got) "
+    r"(?:now |already )?involved|report\w* (?:you|your \w+|this \w+) for (?:fraud|scam\w*|theft)",
+    r"see you (?:in|at) (?:the )?(?:\w+ )?(?:court|tribunal)",
+    # Spanish, French, German, Portuguese, Italian.
+    r"(?:mi|un|nuestro) abogad[oa](?!\s+(?:me |nos )?(?:recomend|habl))|demand(?:ar|aré|aremos|"
+    r"arles?|arlos)|poner una demanda|denunciar(?:les|los)?|tribunales|acciones legales|"
+    r"(?:vía|via) judicial|(?:iré|ir|iremos|vamos|llevar\w*) a juicio|"
+    r"una demanda (?:contra|judicial)",
+    r"(?:mon|un|notre) avocat|poursuites judiciaires|en justice|(?<!travaille )au tribunal|"
+    r"sais\w* (?:le|les) tribunaux?|(?:porter|déposer|porte|dépose) plainte|action en justice|"
+    r"procédure judiciaire",
+    r"(?:mein(?:en|em)?|einen|unser(?:en|em)?) (?:rechts)?anwalt|verklag\w*|klage einreichen|"
+    r"vor gericht|rechtliche schritte|gerichtlich\w*|fall für den anwalt|"
+    r"anzeige (?:gegen|erstatten)",
+    r"(?:meu|um) advogado|(?:vou|vamos|irei) processar|processar (?:vocês|voces|a loja|a empresa|"
+    r"a vossa|o site)|(?:na|à) justiça|ação judicial|boletim de ocorrência",
+    r"(?:mio|un) avvocato|vi (?:faccio|farò) causa|denuncia|vie legali|fare causa",
+)
+
+# Consumer regulators, agencies and tribunals by country: a complaint to one is a legal step.
+_AGENCY = phrases(
+    r"accc|ncat|vcat|qcat|ocat|civil (?:and administrative|resolution) tribunal|"
+    r"disputes tribunal|(?:consumer|small claims|civil) tribunal|tribunal|fair trading|"
+    r"consumer affairs(?: \w+)?|consumer protection|consumer (?:council|commission|ombudsman|"
+    r"agency|rights (?:body|agency|organi[sz]ation))|commerce commission|competition bureau|"
+    r"ftc|federal trade commission|cfpb|consumer financial protection bureau|ombudsman|"
+    r"consumer (?:watchdog|regulator)|médiateur de la consommation|"
+    r"(?:state )?(?:attorneys? general|ag(?:'s)? office)|(?:my|the) state ag|"
+    r"better business bureau|bbb|trading standards|action fraud|"
+    r"the (?:ico|asa|cma|ccpc|acma)|information commissioner(?:'s office)?|"
+    r"data protection (?:authority|commissioner|regulator|office)|"
+    r"gdpr (?:breach|violation|complaint)|"
+    r"advertising standards(?: authority)?|competition and markets authority|"
+    r"environmental health|food standards|health inspectors?|money claim(?: online)?|mcol|"
+    r"small claims court|"
+    r"procon|consumidor\.gov|reclame aqui|deco proteste|dgccrf|signal ?conso|"
+    r"répression des fraudes|ufc[- ]que choisir|cnil|verbraucherzentrale|schlichtungsstelle|"
+    r"bundesnetzagentur|datenschutzbehörde|omic|oficina (?:municipal )?de(?:l)? consumidor|"
+    r"(?:en|a|ante) consumo|facua|profeco|sernac|indecopi|agcm|codacons|altroconsumo|"
+    r"garante (?:della |per la )?privacy",
+)
+_COMPLAINT = phrases(
+    r"report\w*|complain\w*|lodg\w*|fil(?:e|ed|es|ing)|escalat\w*|contact\w*|writ\w* to|"
+    r"wrote to|go(?:ing)? to|went to|tak\w* (?:this|it|you|the matter|my case) to|notif\w*|"
+    r"inform(?:ed|ing|s)?|alert\w*|refer\w*|involv\w*|call\w*|ring\w*|phon\w*|email\w*|"
+    r"(?:open|start|mak|rais|submit)\w* (?:a |an )?(?:case|claim|complaint|report)|"
+    r"denunci\w*|reclama\w*|queja|hoja de reclamaciones|plainte|signal(?:er|é|ée|ement)|saisi\w*|"
+    r"beschwer\w*|(?:ge)?meld\w*|einschalt\w*|eingeschaltet|gewandt|wenden|queixa|registr(?:ar|ei|ou|ando)|"
+    r"segnal\w*|esposto|ricorso|ricorrer\w*|hear\w* (?:about|of) (?:this|it|you)",
+)
+
+
+# A lawyer who recommended the shop is a customer's friend, not a threat.
+_LAWYER_PRAISES = re.compile(
+    r"\b(?:lawyers?|attorneys?|solicitors?|barristers?|abogad[oa]s?|avocats?|(?:rechts)?anw[aä]lt\w*|"
+    r"advogad[oa]s?|avvocat[oa]|legale)\s+(?:[\w'\u2019]+\s+){0,4}?(?:recommend\w*|recomend\w*|"
+    r"conseill\w*|empfohlen|empfiehlt|consigli\w*|suggested|told me about|lov(?:es|ed)|adore\w*|"
+    r"encanta|habl\w+ (?:muy )?bien)",
+    re.IGNORECASE,
+)
+
+
+def _complains_to_an_agency(text: str) -> bool:
+    """A sentence names a regulator, agency or tribunal and a complaint to it, not negated."""
+    for sentence in SENTENCE.findall(text):
+        agency = _AGENCY.search(sentence)
+        if (
+            agency
+            and _COMPLAINT.search(sentence)
+            and not is_negated(sentence)
+            and not _names_a_thing(sentence, agency)
+        ):
+            return True
+    return False
+
+
+def legal_threat(text: str) -> bool:
+    """Lawsuits, lawyers, courts, regulators, police reports about the store (see module doc)."""
+    kept = SENTENCE.sub(lambda s: "" if _LAWYER_PRAISES.search(s.group()) else s.group(), text)
+    return _affirmed(_LEGAL, kept) or _complains_to_an_agency(kept)
+
+
+# --- chargebacks --------------------------------------------------------------------------------
+
+_PAYMENT_PARTY = (
+    r"(?:bank|card (?:issuer|company|provider)|credit card|card|visa|amex|american express|"
+    r"mastercard|discover|paypal|klarna|afterpay|clearpay|revolut|monzo|starling|chase|"
+    r"barclays|barclaycard|hsbc|lloyds|natwest|santander|halifax|nationwide|wells fargo|citi|"
+    r"citibank|capital one|bank of america|n26|issuer|credit union|westpac|anz|nab|commbank|"
+    r"commonwealth bank|rbc|td|scotiabank|bmo|cibc|ally|pnc|us bank|ing|bnp|"
+    r"crédit agricole|société générale|deutsche bank|sparkasse|commerzbank|bbva|caixabank|"
+    r"intesa|unicredit|itaú|bradesco|nubank|banco|banque|tarjeta|carte|cartão|carta|kreditkarte)"
+)
+_REVERSAL = (
+    r"(?:disput\w*|contest\w*|revers\w*|claw\w*(?: \w+){0,2} back|pull\w*(?: \w+){0,2} back|"
+    r"pull\w* (?:the )?(?:money|funds|payment) from|credit\w* (?:me )?back|claim\w* (?:the |my )?"
+    r"(?:money|funds) back|(?:not to|won'?t|refuse to) honou?r|"
+    r"flag\w* (?:the |this |that )?(?:transaction|payment|charge|purchase)(?: as \w+)? (?:with|to)|"
+    r"tak\w*(?: \w+){0,2} back|recover\w*|recall\w*|charg\w* (?:it |this )?back|chargebacks?|"
+    r"unauthori[sz]ed|fraud\w*(?!\s+(?:alert|check|team|warning|prevention|protection|"
+    r"department|detection|text|sms|notification|block|hold|screening|filter|system|flag))|"
+    r"handl\w* (?:a |the |my )?(?:claim|dispute|case)|claim against (?:you|your)|"
+    r"(?:open\w*|fil\w*|rais\w*|lodg\w*|put in|start\w*) (?:a |an )?"
+    r"(?:claim|dispute|case|investigation)|cancel\w* (?:the |this )?(?:payment|transaction)|"
+    r"undo\w* (?:the |this |my )?(?:payment|charge|transaction)|"
+    r"(?:as|for) (?:not received|non[- ]?(?:receipt|delivery)|never (?:received|delivered|arrived)"
+    r"|undelivered|item not received))"
+)
+_CHARGEBACK = phrases(
+    r"charg?e?[- ]?backs?|charg\w* (?:it|this|that|them|the (?:payment|order|purchase|"
+    r"transaction|money)) back",
+    r"dispute (?:the |this |a )?(?:charge|payment|transaction)",
+    r"dispute (?:it )?with (?:my|the) (?:bank|card|credit card|paypal)",
+    r"paypal (?:claim|dispute|case)|section 75|fraud claim|retrieval request",
+    r"(?:item[- ]not[- ]received|not[- ]as[- ]described|inr|snad)['\"\u2019\u201d]? (?:case|claim|"
+    r"dispute)|buyer protection (?:claim|case)|direct debit (?:guarantee|indemnity)",
+    r"(?:provisional|temporary) credit",
+    rf"(?:put in|file|filed|rais\w+|open\w*) a dispute|refund from (?:my|the) {_PAYMENT_PARTY}",
+    r"(?:open|file|opened|filed|raise) an? (?:claim|dispute|case) (?:with|on|at) "
+    r"(?:paypal|my bank|the bank|visa|amex|mastercard)|reverse the (?:charge|payment)",
+    rf"{_PAYMENT_PARTY}\b[^.!?;]{{0,60}}\b{_REVERSAL}",
+    rf"{_REVERSAL}\b[^.!?;]{{0,60}}\b{_PAYMENT_PARTY}",
+    rf"{_PAYMENT_PARTY} (?:is |are |has |have |will |'s |'ll )?(?:\w+ )?refund(?:ing|ed|s)? me",
+    rf"(?:money|refund)\b[^.!?;]{{0,20}}\b(?:through|via) (?:my|the) {_PAYMENT_PARTY}",
+    # Spanish, French, German, Portuguese, Italian.
+    r"contracargo|disput\w* el cargo|anul\w* el cargo|disputa con (?:mi|el) (?:banco|tarjeta)",
+    r"(?:ma banque|ma carte)\b[^.!?;]{0,40}\b(?:annul\w*|contest\w*|litige|opposition)",
+    r"contest\w* (?:a )?(?:compra|cobrança)",
+    r"fait opposition|faire opposition|litige avec ma banque|contest\w* (?:le|la) (?:paiement|"
+    r"prélèvement|transaction)",
+    r"zurückbuch\w*|rückbuchung|zurückhol\w*|der lastschrift",
+    r"(?:meu|o) banco\b[^.!?;]{0,40}\b(?:contest\w*|estorn\w*|cancel\w*)",
+    r"(?:mia|la) banca\b[^.!?;]{0,40}\b(?:contest\w*|storn\w*|annull\w*)",
+)
+# The reversal is the store's or the processor's, or the customer vouches for the payment.
+_NOT_A_CHARGEBACK = re.compile(
+    r"\brefund\w*\s+(?:was|has been|had been|got|is|were|been)\s+(?:\w+\s+)?revers\w*|"
+    r"\brevers\w*\s+by\s+(?:you|your|the (?:store|shop|merchant|seller|processor|payment))|"
+    r"\b(?:it was (?:me|mine)|i (?:did )?(?:make|made) (?:the|this|that|it)|"
+    r"(?:the|this) (?:purchase|payment) (?:is|was) (?:mine|genuine|legit))\b",
+    re.IGNORECASE,
+)
+
+
+def chargeback(text: str) -> bool:
+    """Chargebacks, PayPal claims, a bank or card named with a reversal (see module doc)."""
+    return any(
+        not _NOT_A_CHARGEBACK.search(_sentence_at(text, match.start()))
+        for match in _CHARGEBACK.finditer(text)
+    )
+
+
+# --- self-harm ----------------------------------------------------------------------------------
+
+_SELF_HARM = phrases(
+    r"kill(?:ing)? myself|end my (?:own )?life|"
+    r"end it all(?!\s*[:(\u2013\u2014-]|,\s*(?:the|my)\s)|suicid(?:e|al)|su?i?c+id(?:e|al)|"
+    r"want to die|wanna die|hurt(?:ing)? myself|self[- ]harm\w*|no reason to live|"
+    r"better off dead|take my own life|don't want to live|dont want to live|"
+    r"nothing (?:left )?to live for|kms|unalive",
+    r"overdos(?:e|ing)|take all (?:my|the|these) pills",
+    r"edge of (?:the|a) (?:bridge|cliff|ledge|platform)|standing on (?:the|a) (?:bridge|ledge)|"
+    r"(?:jump|step|throw myself|lie down) (?:in front of|under) (?:a|the) "
+    r"(?:train|bus|lorry|truck)|jump(?:ing)? off (?:a|the) (?:bridge|roof|building)",
+    # said quietly: not being here, not waking up, notes, giving things away
+    r"(?:won'?t|will not|not going to|not gonna|(?:don'?t think|doubt) i'?ll) be (?:here|around|"
+    r"alive) (?:to (?:spend|use|enjoy) (?:it|the (?:money|refund|cash))|(?:for )?much longer)",
+    r"(?:don'?t|do not|no longer|never) (?:want|expect|plan|intend|wish|care|see myself|"
+    r"think i'?ll|think i will)\s+(?:to\s+)?(?:be|being|stay|still be)\s+alive|"
+    r"(?:won'?t|will not|not going to) (?:still )?be alive|not sure i want to be alive",
+    r"(?:don'?t|do not|never) want to wake up|(?:hope|wish) i (?:don'?t|never|wouldn'?t) wake up|"
+    r"(?:suicide|goodbye|farewell) (?:note|letter)s?|(?:written|wrote|writing) (?:letters|notes) "
+    r"(?:for|to) (?:my )?(?:family|kids|children|loved ones|everyone)|(?:giv\w*|gave) (?:away "
+    r"(?:all )?my (?:things|stuff|belongings|possessions)|(?:all )?my (?:things|stuff|belongings|"
+    r"possessions) away)|who gets my (?:things|stuff|belongings)|"
+    r"(?:decided|going|want|ready|planning|plan) to end (?:everything|things)(?!\s+(?:with|on|"
+    r"between))",
+    # Spanish, French, German, Portuguese, Italian.
+    r"suicid\w+|quiero morir\w*|me quiero matar|terminar con mi vida|quitarme la vida|"
+    r"no quiero (?:seguir )?viv\w*|sentido (?:vivir|seguir viviendo)|no (?:quiero )?despertar",
+    r"veux mourir|me tuer|mettre fin à (?:mes jours|ma vie)|(?:plus|pas) envie de vivre|"
+    r"(?:plus|pas) me réveiller",
+    r"selbstmord\w*|umbringen|bringe? mich\b[^.!?]{0,20}\bum\b|will sterben|"
+    r"(?:mir|mich) das leben (?:zu )?nehmen|(?:will|möchte) nicht mehr (?:leben|aufwachen)",
+    r"me matar|tirar (?:a )?minha (?:própria )?vida|não quero (?:mais )?viver|quero morrer|"
+    r"não acordar mais",
+    r"farla finita|togliermi la vita|non voglio più vivere|voglio morire|non svegliarmi più",
+)
+
+
+def self_harm(text: str) -> bool:
+    """First-person wishes to die or hurt oneself, named methods (see module doc)."""
+    return _affirmed(_SELF_HARM, text)
