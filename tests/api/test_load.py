@@ -9,6 +9,7 @@ one sandbox in this test process, shared by the processes, so its state is the g
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -147,3 +148,34 @@ def _code(response: dict[str, Any]) -> str | None:
 
 def _reason(response: dict[str, Any]) -> str:
     return str(((response.get("escalation") or {}).get("reason") or {}).get("message", ""))
+
+
+def _personal_data() -> set[str]:
+    """What the demo shop knows about its customers, as it could appear in a log line."""
+    found: set[str] = set()
+    customers = json.loads((SANDBOX / "customers.json").read_text())["customers"]
+    for customer in customers:
+        found |= {customer["email"], f"{customer['first_name']} {customer['last_name']}"}
+        if phone := customer.get("phone"):
+            found |= {phone, phone.lstrip("+1")}
+        for address in customer.get("addresses") or []:
+            found.add(address["address1"])
+    return {value.lower() for value in found if value}
+
+
+def test_a_full_run_with_errors_logs_no_personal_data(tmp_path: Path, shop: SandboxServer) -> None:
+    """DEBUG logs of a run with shop failures, retries, escalations and cancellations hold no
+    email, phone, name, street address or message text (tracebacks included)."""
+    for fault in (Fault(status=503, rate=0.15), Fault(delay=1.5, rate=0.05)):
+        fault.times = 10**9
+        shop.inject(fault)
+    scripts = script_load(min(MESSAGES, 150), claims=0.8, seed=5)
+    with serve(tmp_path, **_shop_settings(shop, shopify_timeout="1", log_level="DEBUG")) as server:
+        drive([server], scripts, concurrency=8)
+        log = server.stderr.lower()
+    assert "shopify" in log and '"level": "debug"' in log, "the run logged too little to judge"
+    texts = {
+        d.body["text"].lower() for s in scripts for d in s.deliveries if len(d.body["text"]) > 20
+    }
+    leaked = sorted(value for value in _personal_data() | texts if value in log)
+    assert leaked == [], leaked[:10]
