@@ -69,8 +69,6 @@ class Resolution:
     """What to search the knowledge store for, instead of the message alone."""
     order: str | None = None
     """The order the message refers to."""
-    reread: str | None = None
-    """The text understanding re-ran on (a clarified original message)."""
     answered: tuple[str, ...] = ()
     """The passage the last answer quoted: a follow-up asks for something beyond it, so another
     passage nearly as close is preferred."""
@@ -187,13 +185,13 @@ def _clarified(
         intent = str(reread.get("intent"))
         if intent not in ORDER_INTENTS:
             intent = _order_intent(reread) or "order_details"
-        act = "question" if intent in ORDER_READ_INTENTS else "request"
+        act = _order_act(intent)
         order = names[0] if names else None
-        return Resolution("clarification", intent, act, order=order, reread=original)
+        return Resolution("clarification", intent, act, order=order)
     if _POLICY_BRANCH.search(text) and len(text.split()) <= 16:
         reread = understand(original)
         intent = _knowledge_intent(reread)
-        return Resolution("clarification", intent, "question", search=original, reread=original)
+        return Resolution("clarification", intent, "question", search=original)
     return None
 
 
@@ -252,8 +250,13 @@ def _supplied(recall: Recall, understanding: Mapping[str, Any], text: str) -> Re
     own_request = own in ORDER_INTENTS - {"order_details", topic}
     if own_request and not understanding.get("low_confidence"):
         return None  # a request of its own ("where is #1042?")
-    act = "question" if topic in ORDER_READ_INTENTS else "request"
+    act = _order_act(topic)
     return Resolution("clarification", str(topic), act, order=names[0])
+
+
+def _order_act(intent: str) -> str:
+    """An order intent that only reads (status, details) is asked; the others are requested."""
+    return "question" if intent in ORDER_READ_INTENTS else "request"
 
 
 # --- corrections --------------------------------------------------------------------------------
@@ -291,7 +294,7 @@ def _corrected(recall: Recall, understanding: Mapping[str, Any], text: str) -> R
     own = str(understanding.get("intent"))
     if own in ORDER_INTENTS and not understanding.get("low_confidence") and own != intent:
         intent = own  # "sorry, I meant cancel #1043" changes what, not only which
-    act = "question" if intent in ORDER_READ_INTENTS else "request"
+    act = _order_act(intent)
     return Resolution("correction", intent, act, order=order)
 
 
@@ -364,7 +367,7 @@ def _referred(
         intent = recalled
     else:
         intent = "order_details"
-    act = "question" if intent in ORDER_READ_INTENTS else "request"
+    act = _order_act(intent)
     return Resolution("reference", intent, act, order=order)
 
 

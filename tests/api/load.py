@@ -11,7 +11,6 @@ reads what the database holds afterwards.
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
 import threading
@@ -24,13 +23,10 @@ from typing import Any
 import httpx
 from sqlmodel import Session, select
 
-from api.settings import DEMO_STORE_DIR
 from inbox.db import make_engine
 from inbox.models import Author, Direction, Message, ToolCall
+from tests.agent.demo import ORDERS, owner_email
 from tests.api.servers import Server
-
-SANDBOX = DEMO_STORE_DIR / "sandbox"
-ORDERS: list[dict[str, Any]] = json.loads((SANDBOX / "orders.json").read_text())["orders"]
 
 QUESTIONS = [
     "what's your return policy?",
@@ -47,10 +43,6 @@ ORDER_ASKS = [
     "Has {name} shipped yet? Thanks",
     "could you tell me what's in order {name}",
 ]
-
-
-def _owner(order: dict[str, Any]) -> str | None:
-    return order.get("email") or (order.get("customer") or {}).get("email")
 
 
 def _cancellable(order: dict[str, Any]) -> bool:
@@ -85,7 +77,7 @@ def script_load(messages: int, *, claims: float = 0.2, seed: int = 1) -> list[Sc
     rng = random.Random(seed)
     by_owner: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
     for order in ORDERS:
-        if owner := _owner(order):
+        if owner := owner_email(order):
             by_owner[owner].append(order)
     scripts: list[Script] = []
     for n, (email, orders) in enumerate(sorted(by_owner.items())):
@@ -99,7 +91,7 @@ def script_load(messages: int, *, claims: float = 0.2, seed: int = 1) -> list[Sc
         n += 1
         if rng.random() < claims:
             order = rng.choice(ORDERS)
-            claim = f"order {order['name']}, email {_owner(order)}: has it shipped?"
+            claim = f"order {order['name']}, email {owner_email(order)}: has it shipped?"
             texts = [claim, rng.choice(QUESTIONS)]
         else:
             texts = rng.sample(QUESTIONS, rng.randint(1, 3))
@@ -128,14 +120,11 @@ def _script(
 
 
 def _trimmed(scripts: list[Script], messages: int) -> list[Script]:
-    """Drop whole visitor scripts from the end until the total is `messages` or just under."""
-    while sum(len(s.deliveries) for s in scripts) > messages:
-        last = next(
-            i
-            for i in reversed(range(len(scripts)))
-            if scripts[i].deliveries[0].body["channel"] == "chat"
-        )
-        excess = sum(len(s.deliveries) for s in scripts) - messages
+    """Shorten or drop scripts from the end until the total is `messages`: visitors' first, and
+    customers' only when the run is smaller than their conversations."""
+    while (excess := sum(len(s.deliveries) for s in scripts) - messages) > 0:
+        visitors = [i for i, s in enumerate(scripts) if s.deliveries[0].body["channel"] == "chat"]
+        last = visitors[-1] if visitors else len(scripts) - 1
         if len(scripts[last].deliveries) > excess:
             scripts[last].deliveries = scripts[last].deliveries[:-excess]
         else:

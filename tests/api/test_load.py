@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from inbox.db import make_engine, upgrade
-from tests.api.load import SANDBOX, Ledger, Run, Script, drive, script_load
+from tests.agent.demo import SANDBOX
+from tests.api.load import Ledger, Run, Script, drive, script_load
 from tests.api.servers import Server, serve
 from tests.conftest import _reset_postgres
 from tools.sandbox import SandboxServer
