@@ -9,11 +9,12 @@ against the same facts before it is used.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from agent.dialogue import coverage
 from agent.language import handover_notice, unserved_notice
 from tools.policy import StorePolicy
 
@@ -125,6 +126,11 @@ Encoder = Callable[[list[str]], Any]
 """Texts to L2-normalised vectors (rows), e.g. `knowledge.embeddings.encode`."""
 
 
+FOCUS_PULL = 0.3
+"""What a sentence that speaks of all of a follow-up's new words gains over its closeness to the
+question (cosine), so "what about expedited?" quotes the Expedited line."""
+
+
 def sentences_of(text: str) -> list[str]:
     """A passage's sentences, with headings and list markers removed."""
     body = re.sub(r"^#+\s.*$", "", text, flags=re.M)
@@ -138,6 +144,7 @@ def condense(
     query: str | None = None,
     encoder: Encoder | None = None,
     *,
+    focus: Sequence[str] = (),
     limit: int = 3,
     max_chars: int = 420,
 ) -> str:
@@ -145,12 +152,16 @@ def condense(
 
     With an encoder, the sentences closest to the customer's question are kept (in the passage's
     order), so an introduction does not crowd out the answer; without one, the first sentences.
+    A follow-up's new words (`focus`: "and for express?") pull the sentences that speak of them
+    forward.
     """
     sentences = sentences_of(text)
     order = list(range(len(sentences)))
-    if encoder is not None and query and len(sentences) > limit:
-        vectors = encoder([query, *sentences])
-        scores = [float(vectors[0] @ vectors[i + 1]) for i in range(len(sentences))]
+    if len(sentences) > limit and ((encoder is not None and query) or focus):
+        scores = [FOCUS_PULL * coverage(sentence, focus) for sentence in sentences]
+        if encoder is not None and query:
+            vectors = encoder([query, *sentences])
+            scores = [scores[i] + float(vectors[0] @ vectors[i + 1]) for i in range(len(scores))]
         order = sorted(order, key=lambda i: -scores[i])
     picked: list[int] = []
     for index in order:
@@ -319,7 +330,9 @@ class TemplateComposer:
         if not earlier:
             return ""
         about = ISSUE_WORDS.get(earlier.get("intent", ""), "your request")
-        order = f" on order {earlier['order']}" if earlier.get("order") else ""
+        resolved = (state.get("understanding") or {}).get("resolved") or {}
+        corrected = resolved.get("kind") == "correction"  # the earlier order was the wrong one
+        order = f" on order {earlier['order']}" if earlier.get("order") and not corrected else ""
         where = CHANNEL_NAMES.get(earlier["channel"], earlier["channel"])
         return f"Picking up from your {where} message about {about}{order}:"
 
@@ -362,7 +375,15 @@ class TemplateComposer:
                 continue
             used.add(best["id"])
             limit = 2 if several else 3
-            texts.append(condense(best["text"], answer["question"], self.encoder, limit=limit))
+            texts.append(
+                condense(
+                    best["text"],
+                    answer["question"],
+                    self.encoder,
+                    focus=answer.get("focus") or (),
+                    limit=limit,
+                )
+            )
             sources.append(source_of(best))
             if answer.get("topic") in ("return_item", "exchange_item"):
                 texts.append(self._order_window(state))

@@ -70,8 +70,10 @@ class Resolution:
     order: str | None = None
     """The order the message refers to."""
     answered: tuple[str, ...] = ()
-    """The passage the last answer quoted: a follow-up asks for something beyond it, so another
-    passage nearly as close is preferred."""
+    """The passage the last answer quoted: a follow-up stays with its document."""
+    focus: tuple[str, ...] = ()
+    """What a follow-up adds to the question before it ("and for women?": women): the passage
+    and the sentences that speak of it are preferred, the quoted passage included."""
 
     def note(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class Resolution:
             "order": self.order,
             "search": (self.search or "")[:160] or None,
             "answered": list(self.answered),
+            "focus": list(self.focus),
         }
 
 
@@ -123,9 +126,9 @@ def resolve(
     if recall is None or (pending and understanding.get("intent") in ("confirm", "deny")):
         return None
     return (
-        _clarified(recall, understanding, text, understand)
+        _clarified(recall, understanding, text, understand, listed)
         or _supplied(recall, understanding, text)
-        or _corrected(recall, understanding, text)
+        or _corrected(recall, understanding, text, listed)
         or _referred(recall, understanding, text, listed)
         or _followed_up(recall, understanding, text, understand)
     )
@@ -158,7 +161,8 @@ def apply(understanding: dict[str, Any], resolution: Resolution, text: str) -> d
 # --- clarification answers ----------------------------------------------------------------------
 
 _POLICY_BRANCH = re.compile(
-    r"\b(?:polic(?:y|ies)|general(?:ly)?|in general|question|how (?:it|that|this) works|"
+    r"\b(?:polic(?:y|ies)|general(?:ly)?|in general|question|"
+    r"how (?:it|that|this|they|those|these|things?) works?|"
     r"(?:haven'?t|have not|not yet|didn'?t|did not) (?:ordered|order|bought|buy|placed)|"
     r"not (?:about )?(?:an?|my) (?:order|purchase)|no order|before (?:i|ordering|buying)|"
     r"just (?:asking|wondering|curious)|rules?|info(?:rmation)?)\b",
@@ -172,7 +176,11 @@ _ORDER_BRANCH = re.compile(
 
 
 def _clarified(
-    recall: Recall, understanding: Mapping[str, Any], text: str, understand: Understand
+    recall: Recall,
+    understanding: Mapping[str, Any],
+    text: str,
+    understand: Understand,
+    listed: Listed,
 ) -> Resolution | None:
     original = recall.get("clarify")
     if not original and _only_branch(text):
@@ -181,13 +189,21 @@ def _clarified(
         return None
     names = (understanding.get("entities") or {}).get("order_names") or []
     if names or (_ORDER_BRANCH.search(text) and not _POLICY_BRANCH.search(text)):
-        reread = understand(f"{original}\n{text}")
-        intent = str(reread.get("intent"))
-        if intent not in ORDER_INTENTS:
-            intent = _order_intent(reread) or "order_details"
-        act = _order_act(intent)
+        own = str(understanding.get("intent"))
+        asked = _asked_about(text)
+        if asked:
+            intent = asked
+        elif own in ORDER_INTENTS and not understanding.get("low_confidence"):
+            intent = own  # "it's about #1153, can I still cancel?" says what it wants itself
+        else:
+            reread = understand(f"{original}\n{text}")
+            intent = str(reread.get("intent"))
+            if intent not in ORDER_INTENTS:
+                intent = _order_intent(reread) or "order_details"
         order = names[0] if names else None
-        return Resolution("clarification", intent, act, order=order)
+        if order is None and _REFERS.search(text):  # "the boots order": one of the customer's
+            order = _pick([_recalled(o) for o in listed()][:10], text)
+        return Resolution("clarification", intent, _order_act(intent), order=order)
     if _POLICY_BRANCH.search(text) and len(text.split()) <= 16:
         reread = understand(original)
         intent = _knowledge_intent(reread)
@@ -263,10 +279,22 @@ def _order_act(intent: str) -> str:
 
 _CORRECTION = re.compile(
     r"^\W*(?:no+|nope|sorry|oops|whoops|actually|wait|correction|my bad|my mistake|i meant|"
-    r"i mean|wrong (?:number|order|one))\b|\b(?:i meant|i mean|not that one|wrong (?:number|"
-    r"order|one)|typo|should (?:have )?(?:been|be|say|said))\b",
+    r"i mean|wrong (?:number|order|one))\b|\b(?:i meant|i mean|meant|not that one|wrong (?:number|"
+    r"order|one)|typo|mistyped|should (?:have )?(?:been|be|say|said))\b",
     re.IGNORECASE,
 )
+_NUMBER_ONLY_FILLER = re.compile(
+    r"#?\d{3,7}|\b(?:sorry|oops|order|number|no|it'?s|its|is|was|for|my|the|about|on|one|"
+    r"this|that|please|pls|thanks?|ok(?:ay)?|i|mean|meant|check|instead|actually)\b|[^\w#]",
+    re.IGNORECASE,
+)
+
+
+def only_an_order(text: str) -> bool:
+    """A message that says nothing but an order number ("1075 sorry", "order #1128 pls")."""
+    return bool(bare_numbers(text)) and not _NUMBER_ONLY_FILLER.sub("", text).strip()
+
+
 _OTHER = re.compile(r"\bthe other (?:one|order|purchase)\b|\bother order\b", re.IGNORECASE)
 
 
@@ -280,19 +308,34 @@ def bare_numbers(text: str) -> list[str]:
     return [f"#{n}" for n in _BARE_NUMBER.findall(text)]
 
 
-def _corrected(recall: Recall, understanding: Mapping[str, Any], text: str) -> Resolution | None:
+def _corrected(
+    recall: Recall, understanding: Mapping[str, Any], text: str, listed: Listed
+) -> Resolution | None:
     intent = recall.get("intent") or ""
-    if intent not in ORDER_INTENTS or not _CORRECTION.search(text):
+    renamed = only_an_order(text) and recall.get("order")  # after a list, a number picks one
+    if intent not in ORDER_INTENTS or not (_CORRECTION.search(text) or renamed):
         return None
     names = (understanding.get("entities") or {}).get("order_names") or bare_numbers(text)
     order = names[0] if names else None
     if order is None and _OTHER.search(text):
-        others = [o["name"] for o in recall.get("orders") or [] if o["name"] != recall.get("order")]
+        known = recall.get("orders") or []
+        if len(known) < 2:  # "my other order": the other of the customer's two
+            known = [_recalled(o) for o in listed()][:3]
+        others = [o["name"] for o in known if o["name"] != recall.get("order")]
         order = others[0] if len(others) == 1 else None
-    if order is None or order == recall.get("order"):
+    if order is None:
         return None
+    if order == recall.get("order"):
+        if not only_an_order(text):
+            return None
+        # "order 1128" after an answer about it: the same matter, named again
+        return Resolution("clarification", intent, _order_act(intent), order=order)
     own = str(understanding.get("intent"))
-    if own in ORDER_INTENTS and not understanding.get("low_confidence") and own != intent:
+    if (
+        own in ORDER_INTENTS - {"order_details"}  # "my order 1140" names one, asks nothing new
+        and not understanding.get("low_confidence")
+        and not only_an_order(text)
+    ):
         intent = own  # "sorry, I meant cancel #1043" changes what, not only which
     act = _order_act(intent)
     return Resolution("correction", intent, act, order=order)
@@ -342,8 +385,15 @@ def _referred(
     recall: Recall, understanding: Mapping[str, Any], text: str, listed: Listed
 ) -> Resolution | None:
     entities = understanding.get("entities") or {}
-    if len(recall.get("orders") or []) < 2 or entities.get("order_names"):
+    if entities.get("order_names"):
         return None
+    if len(recall.get("orders") or []) < 2:
+        if not _REFERS.search(text):
+            return None
+        # "where's the one with the canvas pants?" before any list: the customer's own orders
+        recall = {**recall, "orders": [_recalled(o) for o in listed()][:10]}
+        if len(recall["orders"]) < 2:
+            return None
     names = [o["name"] for o in recall.get("orders") or []]
     numbered = [n for n in bare_numbers(text) if n in names]
     if numbered:
@@ -354,13 +404,18 @@ def _referred(
         return None
     own = str(understanding.get("intent"))
     recalled = recall.get("intent") or ""
-    acting = bool(_ACTION_WORDS.search(text))
+    action = _ACTION_WORDS.search(text)
+    acting = bool(action)
     sure = not understanding.get("low_confidence") or acting
     asking = text.rstrip().endswith("?") or any(
         a.get("act") == "question" for a in understanding.get("asks") or []
     )
-    if _WHERE.search(text) and not acting and (asking or not sure or own not in ORDER_INTENTS):
-        intent = "track_order"  # "the tent one: has it arrived?" asks where it is
+    if (asked := _asked_about(text)) and (
+        asked == "order_details" or asking or not sure or own not in ORDER_INTENTS
+    ):
+        intent = asked
+    elif action and own not in ORDER_INTENTS - ORDER_READ_INTENTS:
+        intent = _ACTIONS[action.group(0).lower().split()[0]]  # "ok cancel the socks one"
     elif own in ORDER_INTENTS and sure:
         intent = own
     elif recalled in ORDER_INTENTS:
@@ -372,6 +427,32 @@ def _referred(
 
 
 _ACTION_WORDS = re.compile(r"\b(?:cancel|return|refund|send (?:it )?back|exchange)\b", re.I)
+_CONTENTS = re.compile(
+    r"\bwhat (?:was|is|'?s|were|are) in\b|\bwhat did i (?:get|buy|order)\b|\bhow much (?:was|did|"
+    r"is|does)\b|\b(?:the )?total\b|\bwhat(?:'s| is| was) on\b|\bwhich items?\b",
+    re.IGNORECASE,
+)
+
+
+def _asked_about(text: str) -> str | None:
+    """What a short message about one order asks, when its words say it plainly: what was in
+    it ("the first one, what was in it?") or where it is ("the boots order, delivered yet?")."""
+    if _ACTION_WORDS.search(text):
+        return None
+    if _CONTENTS.search(text):
+        return "order_details"
+    if _WHERE.search(text):
+        return "track_order"
+    return None
+
+
+_ACTIONS = {
+    "cancel": "cancel_order",
+    "return": "return_item",
+    "send": "return_item",
+    "refund": "refund_request",
+    "exchange": "exchange_item",
+}
 _WHERE = re.compile(
     r"\b(?:where|when|arriv\w*|deliver\w*|ship(?:ped)?|sent|status|track\w*|come|coming|"
     r"happening|going on|update)\b",
@@ -381,7 +462,7 @@ _WHERE = re.compile(
 
 def _pick(orders: Sequence[RecalledOrder], text: str) -> str | None:
     """The listed order the text points at: by position, recency, or what is in it."""
-    lowered = text.lower()
+    lowered = _NOT_THIS.sub(" ", text.lower())  # "not the tent - the fleece": the fleece
     by_product = _by_product(orders, lowered)
     if by_product is not None:
         return by_product
@@ -395,6 +476,14 @@ def _pick(orders: Sequence[RecalledOrder], text: str) -> str | None:
         if index < len(orders) and _REFERS.search(lowered):
             return orders[index]["name"]
     return None
+
+
+_NOT_THIS = re.compile(
+    r"\b(?:not|isn'?t|wasn'?t)\s+(?:the\s+|that\s+|my\s+)?(?:[\w-]+\s+){0,2}?[\w-]+"
+    r"(?=\s*(?:[,;.!?-]|\bbut\b|\bthe\b|$))",
+    re.IGNORECASE,
+)
+"""The order the customer says they do not mean ("not the tent", "not the blue one,")."""
 
 
 def _by_product(orders: Sequence[RecalledOrder], lowered: str) -> str | None:
@@ -442,21 +531,63 @@ def _followed_up(
         return None  # "and can you cancel it?", "where is #2207?": a matter of its own
     if bare_numbers(text):
         return None  # names an order: not about the last answer
-    leans = bool(_LEANS.search(text)) or len(text.split()) <= SHORT_WORDS
+    topicless = not [w for w in _content_words(text) if w not in _VAGUE]
+    leans = bool(_LEANS.search(text)) or len(text.split()) <= SHORT_WORDS or topicless
     unsure = bool(understanding.get("low_confidence")) or own == "out_of_scope"
     if not (leans or unsure):
         return None
+    combined = in_context(recall, text)
+    recalled = recall.get("intent") or ""
+    recalled = QUESTION_TOPICS.get(recalled, recalled)  # "can I cancel?" was a policy question
+    if recalled and recalled not in ORDER_INTENTS:
+        intent = recalled  # the topic goes on: "what about weekends?" after the support hours
+    elif own in KNOWLEDGE_INTENTS and not unsure:
+        intent = own
+    else:
+        intent = _knowledge_intent(understand(combined))
+    focus = tuple(dict.fromkeys(w for w in _content_words(text) if w not in _VAGUE))
+    asked = {stem(w) for w in _content_words(question)}
+    focus = tuple(w for w in focus if stem(w) not in asked)
     answered = tuple(recall.get("passages") or [])[:1]
-    topic = " ".join([question, *(_passage_words(p) for p in answered)])
-    combined = f"{_LEAD.sub('', text).strip()} ({' '.join(dict.fromkeys(_content_words(topic)))})"
-    intent = own
-    if own not in KNOWLEDGE_INTENTS or unsure:
-        intent = _knowledge_intent(understand(combined)) if leans or unsure else own
-    if intent not in KNOWLEDGE_INTENTS:
-        intent = recall.get("intent") or "policy_question"
-        if intent not in KNOWLEDGE_INTENTS:
-            intent = "policy_question"
-    return Resolution("followup", intent, "question", search=combined, answered=answered)
+    return Resolution(
+        "followup", intent, "question", search=combined, answered=answered, focus=focus
+    )
+
+
+_VAGUE = frozenset(
+    re.findall(
+        r"[a-z']+",
+        "about same else too either even still instead then than more less other another one "
+        "ones thing things way case true really sure okay mean need want like know let tell say "
+        "said asked ask wondering question work works working after before during then",
+    )
+)
+"""Words a follow-up leans with ("what about…", "the same for…") that say nothing of its topic."""
+
+
+def coverage(text: str, focus: Sequence[str]) -> float:
+    """The share of a follow-up's new words (`focus`) that `text` speaks of."""
+    if not focus:
+        return 0.0
+    stems = {stem(w) for w in re.findall(r"[a-zA-Z][a-zA-Z'\u2019-]+", text)}
+    return sum(stem(w) in stems for w in focus) / len(focus)
+
+
+def stem(word: str) -> str:
+    """A word's crude stem, for telling that "saturdays" and "Saturday" are one word."""
+    word = word.lower().removesuffix("'s").removesuffix("\u2019s")
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def in_context(recall: Recall, text: str) -> str:
+    """The message with the topic of the last answer in brackets, for searching ("and for
+    express? (standard shipping cost shipping)")."""
+    answered = tuple(recall.get("passages") or [])[:1]
+    topic = " ".join([str(recall.get("question") or ""), *(_passage_words(p) for p in answered)])
+    return f"{_LEAD.sub('', text).strip()} ({' '.join(dict.fromkeys(_content_words(topic)))})"
 
 
 def fill_items(recall: Recall, listed: Listed) -> Recall:
@@ -521,6 +652,8 @@ def remember(state: Mapping[str, Any]) -> Recall:
         passages = [p["id"] for p in state.get("passages") or []][:3]
     listed = [_recalled(o) for o in state.get("orders") or [] if o.get("name")]
     named = [str(n) for n in (understanding.get("entities") or {}).get("order_names") or []]
+    if len(named) < 2:  # "I have 1123 and 1143 open": numbers the extractor left as numbers
+        named = list(dict.fromkeys([*named, *bare_numbers(str(message["text"]))]))
     orders = listed or (
         [{"name": n, "items": [], "created_at": None} for n in named] if len(named) > 1 else []
     )

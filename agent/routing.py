@@ -185,10 +185,19 @@ def effective_intent(state: Mapping[str, Any]) -> tuple[str, bool]:
         # and anything irreversible is still proposed and confirmed first.
         return intent, False
     text = str((state.get("message") or {}).get("text", ""))
+    if low and intent in ORDER_READ_INTENTS and _MY_ORDERS.search(text):
+        # "can you pull up my orders?": reading one's own orders is harmless, and the list
+        # (or the one order) is a better answer than asking what the message is about.
+        return intent, False
     if intent == "delivery_options" and state.get("active_order") and _ABOUT_IT.search(text):
         # "when will it arrive" while an order is under discussion asks about that order.
         return "track_order", False
     return intent, low
+
+
+_MY_ORDERS = re.compile(
+    r"\bmy (?:(?:recent|last|past|previous|open|current) )?(?:orders|purchases)\b", re.I
+)
 
 
 REPORT_LEADS_AT = 0.7

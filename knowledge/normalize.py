@@ -222,11 +222,20 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_SENT_BACK = re.compile(
+    r"\b(?:send|sends|sent|sending|ship|shipping|mail|post|take|bring)\s+(?:[a-z']+\s+){0,3}?back\b"
+)
+""""send the jacket back", "take it back": a return, in the words shoppers use for it."""
+
+
 def expand_query(query: str) -> str:
     """The query plus English expansions of shorthand, foreign support words and synonyms."""
-    words = _TOKEN.findall(strip_accents(query.lower()))
+    lowered = strip_accents(query.lower())
+    words = _TOKEN.findall(lowered)
     lookups = (_SHORTHAND, _GLOSSARY, _SYNONYMS)
     additions = [extra for word in words for table in lookups if (extra := table.get(word))]
+    if _SENT_BACK.search(lowered):
+        additions.append("return")
     if not additions:
         return query
     return f"{query} ({' '.join(dict.fromkeys(additions))})"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from agent.context import Context
+from agent.dialogue import coverage, in_context, recall_of
 from agent.routing import KNOWLEDGE_INTENTS
 from agent.state import AgentState
 from agent.trace import traced
@@ -21,6 +23,8 @@ from agent.trace import traced
 logger = logging.getLogger("threadline.agent")
 
 TOP_K = 3
+FOCUS_K = 6
+"""A follow-up looks further down the list for the passage that speaks of what it adds."""
 
 
 def passage_state(passage: Any) -> dict[str, Any]:
@@ -41,12 +45,18 @@ def _queries(state: AgentState) -> list[dict[str, Any]]:
     if state.get("route") == "retrieve" and (len(asks) <= 1 or not questions):
         text = state.get("search_text") or state["message"]["text"]
         resolved = (state.get("understanding") or {}).get("resolved") or {}
+        recall = recall_of(state)
+        # Not read as a follow-up, but unanswerable on its own ("how long are they valid?"):
+        # searched again in the light of the last answer.
+        leaning = recall and recall.get("question") and not resolved
         return [
             {
                 "text": text,
                 "intent": state.get("intent"),
                 "topic": None,
+                "focus": resolved.get("focus") or [],
                 "answered": resolved.get("answered") or [],
+                **({"search": in_context(recall, text)} if leaning and recall else {}),
             }
         ]
     return with_context(questions)
@@ -97,7 +107,8 @@ def _search(knowledge: Any, queries: list[dict[str, Any]]) -> list[dict[str, Any
         plans.append((query, len(searches), parts))
         searches.append(whole)
         searches.extend(parts)
-    results = knowledge.search_many(searches, k=TOP_K) if searches else []
+    k = FOCUS_K if any(q.get("focus") for q in queries) else TOP_K
+    results = knowledge.search_many(searches, k=k) if searches else []
     answers = []
     for query, index, parts in plans:
         whole = results[index]
@@ -118,27 +129,45 @@ def _search(knowledge: Any, queries: list[dict[str, Any]]) -> list[dict[str, Any
                     "intent": query.get("intent"),
                     "topic": query.get("topic"),
                     "answerable": bool(result.answerable),
-                    "passages": beyond(
-                        [passage_state(p) for p in result.passages], query.get("answered") or []
+                    "passages": focused(
+                        [passage_state(p) for p in result.passages],
+                        query.get("focus") or [],
+                        query.get("answered") or [],
                     ),
+                    "focus": list(query.get("focus") or []),
                 }
             )
     return answers
 
 
-BEYOND_RATIO = 0.9
-"""A follow-up takes the next passage over the one just quoted when it scores this close."""
+FOCUS_WEIGHT = 0.25
+"""How much a passage that speaks of all of a follow-up's new words gains over one that speaks of
+none: enough to reorder close candidates, not to lift an unrelated passage over the topic."""
 
 
-def beyond(passages: list[dict[str, Any]], answered: list[str]) -> list[dict[str, Any]]:
-    """The passages with the one the last answer quoted moved behind a nearly-as-close other
-    ("and the down parka?" after the rain-jacket care answer wants the down passage)."""
-    if not passages or passages[0]["id"] not in answered:
+ELSEWHERE = 0.4
+"""The share of the pull a passage gets when it is in another document than the one quoted."""
+
+
+def focused(
+    passages: list[dict[str, Any]], focus: list[str], answered: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The passages reordered for a follow-up: one that speaks of what it adds ("and for women?"
+    after the men's sizes) goes first, even the passage just quoted ("what about expedited?"
+    after a shipping-costs answer that quoted other methods). A follow-up continues its topic,
+    so the pull is weaker for a passage of another document than the one just quoted."""
+    if not focus or len(passages) < 2:
         return passages
-    others = [p for p in passages if p["id"] not in answered]
-    if others and others[0]["score"] >= BEYOND_RATIO * passages[0]["score"]:
-        return [others[0], *[p for p in passages if p is not others[0]]]
-    return passages
+    documents = {a.split("#")[0] for a in answered}
+
+    def pull(passage: dict[str, Any]) -> float:
+        near = not documents or passage["id"].split("#")[0] in documents
+        weight = FOCUS_WEIGHT if near else FOCUS_WEIGHT * ELSEWHERE
+        return float(passage["score"]) + weight * coverage(
+            f"{passage['heading']} {passage['text']}", focus
+        )
+
+    return sorted(passages, key=lambda p: -pull(p))
 
 
 @traced("retrieve")

@@ -24,11 +24,13 @@ _INSULT_NOUNS = (
     r"buffoons?|dunces?|simpletons?|dipshits?|dumbass(?:es)?|jackass(?:es)?|bellends?|"
     r"knobheads?|pillocks?|cunts?|parasites?|leeches|vermin|maggots?|subhuman|fools?|"
     r"drongos?|mongrels?|galahs?|goons?|bozos?|eejits?|gobshites?|numbskulls?|boneheads?|"
-    r"knuckleheads?|nincompoops?|dolts?|fuckwits?|shitheads?|dingbats?|dumbos?"
+    r"knuckleheads?|nincompoops?|dolts?|fuckwits?|shitheads?|dingbats?|dumbos?|airheads?|"
+    r"weasels?|scumbags?|hags?|bimbos?|slags?|sluts?|whores?|b\*+tch(?:es)?"
 )
 _INSULT = (
     _INSULT_NOUNS + r"|stupid|dumb|useless|incompetent|pathetic|trash|garbage|worthless|thick|"
-    r"brainless|gormless|brain[- ]?dead|clueless|spineless|cowards?|donkeys?|pigs?|snakes?|rats?"
+    r"brainless|gormless|brain[- ]?dead|clueless|spineless|cowards?|donkeys?|pigs?|snakes?|rats?|"
+    r"cows?|sods?|apes?|chimps?|filth|crooks?|amateurs?"
 )
 # Said of a member of staff rather than to them; "useless" alone is a complaint about service.
 _STAFF_INSULT = _INSULT.replace("|useless|", "|")
@@ -73,14 +75,17 @@ _ILL = (
     r"gets? (?:burn(?:t|ed) down|flooded|torched|robbed|trashed|hurt|run over|hit by|smashed|"
     r"attacked|mugged|cancer)|floods?|collapses?|los(?:e|es) everything|never works? again|"
     r"gets? beaten up|rots?|chokes?|suffers?|die|dies|drops? dead|starves?|crash(?:es)? and burns?|"
-    r"end up (?:on the street|homeless|in hospital))"
+    r"end up (?:on the street|homeless|in hospital|in a ditch)|go(?:es)? hungry|"
+    r"go(?:es)? (?:bankrupt|bust|under)|los(?:e|es) (?:their|your|his|her) jobs?|"
+    r"gets? sick|crash(?:es)? (?:his|her|their|the) (?:van|car|lorry|truck))"
 )
 _NOT = r"(?!(?:doesn|don|won|didn|isn|aren|wouldn|can|cannot|never|not|no)\b)"
 _HOPED_FOR = (
     rf"(?:you|u|ya|(?:your|ur|yer)(?: {_NOT}\w+){{1,2}}|whoever(?: {_NOT}\w+){{1,2}}|"
     r"the (?:idiot|moron|person|guy|girl|agent|staff|team|driver|courier|manager|owner|boss|"
     r"ceo)\w*|"
-    r"(?:every|some)(?:one|body) (?:at|in|from) your \w+|all of you|the lot of you|you lot|you all)"
+    r"(?:every|some)(?:one|body) (?:at|in|from) your \w+|all of you|the lot of you|you lot|you all|"
+    r"(?:each and |every (?:single )?)?(?:every|each) one of you|u all|y'?all)"
 )
 _HARASSMENT = phrases(
     # insults said to the staff
@@ -103,7 +108,10 @@ _HARASSMENT = phrases(
     rf"(?:{_INSULT})\b[^.!?]{{0,30}},? (?:the lot of you|all of you|the pair of you|"
     r"every one of you)",
     r"excuse for an? (?:company|business|shop|store)",
-    r"f+u+c+k+ (?:you|u|off|ya)|f\*+ (?:you|off)|screw you|go to hell|go f\w+ yourself|shut up",
+    r"f+u+c+k+ (?:you|u|off|ya)|f\*+ (?:you|off)|(?:fk|fck|fuk|fuq|phuck|fook|fcuk)\s+(?:you|u|ya|"
+    r"off|ur|your)\b|"
+    r"f(?:u|\*)?(?:c|\*)k (?:ur|your) (?:\w+ )?(?:store|shop|company|business|staff)|screw you|"
+    r"go to hell|go f\w+ yourself|shut up",
     rf"{_STAFF}\b[^.!?]{{0,40}}\b(?:is|are) (?:an? |such an? |a complete |a total |"
     rf"an absolute |a bunch of )?(?:{_STAFF_INSULT})",
     rf"(?:hey|oi|listen(?: here)?|ok|okay|right),? (?:you )?(?:{_STAFF_INSULT})",
@@ -171,6 +179,36 @@ _HARASSMENT = phrases(
     r"i(?:'ll| will) find out (?:your name|who you are|where you (?:are|live|work))",
     rf"{_INTENT}\s+(?:\w+\s+){{0,2}}?(?:punch|slap|hit|smack|deck|beat up|batter|stab|strangle)"
     r"\s+(?:whoever|him|her|them|the (?:guy|girl|agent|manager|owner|driver|idiot))\b",
+    # stalking, and threats to property said sideways
+    r"(?:got|found|have|tracked down|dug up)\b[^.!?]{0,20}\b(?:your|her|his|their) (?:personal|"
+    r"private|"
+    r"home|own) (?:mobile|number|phone|cell|email|address)|(?:ringing|calling|texting|messaging) "
+    r"(?:your|her|his) (?:personal|private|home|own) (?:mobile|number|phone|cell)",
+    r"(?:follow\w*|tail\w*|watch\w*) (?:your|the) (?:\w+ )?(?:driver|courier|agent|staff|manager|"
+    r"owner|employees?|workers?)\b[^.!?]{0,30}\b(?:home|around|round|all (?:day|week)|where)",
+    r"(?:which|what) (?:bus|train|car|way) (?:you|your \w+|he|she|they) (?:takes?|drives?|walks?)"
+    r" home|(?:which|what) way (?:you|your \w+|he|she|they) walks? home",
+    r"(?:meet|catch|see|find|wait for|get) (?:you|your \w+|him|her|them)\b[^.!?]{0,50}\b(?:after "
+    r"(?:closing|your shift|his shift|her shift|dark)|on (?:your|his|her) way home)",
+    r"(?:a lot of|lots of|so much|plenty of) (?:glass|windows)\b[^.!?]{0,20}\bfor a (?:place|shop|"
+    r"store|company|business)|(?:your|ur) (?:vans?|cars?|trucks?|lorr\w*) (?:won'?t|will not) "
+    r"have (?:any )?(?:tyres|tires|windows|wheels|paint)",
+    r"spray[- ]?paint\w*\b[^.!?]{0,30}\b(?:on|across|over) (?:your|ur|the) (?:\w+ )?(?:shop|store|"
+    r"storefront|shopfront|office|warehouse|van|door|window|house|home)",
+    r"sleep with one eye open|(?:better|i'?d) lock your doors",
+    r"(?:sé|se) d[oó]nde (?:trabajas|vives|trabaja|vive)|te (?:estaré|estare|"
+    r"voy a estar) esperando|"
+    r"te espero a la salida|je t'attendrai|je sais où (?:habite|travaille)|"
+    r"ich weiß,? wo (?:du|sie|ihr|dein\w*|euer\w*|ihr\w*) (?:\w+ )?(?:wohnst|arbeitest|wohnt|"
+    r"arbeitet|"
+    r"wohnen|arbeiten)|(?:warte|lauere) (?:nach|vor)\b[^.!?]{0,30}\bauf (?:dich|euch)|"
+    r"sei onde (?:você |tu )?(?:mora|trabalha|moras|trabalhas)|vou te esperar|"
+    r"so dove (?:abiti|lavori|abita|lavora)|ti aspetto (?:fuori|all'uscita)",
+    # sexual remarks said sideways
+    r"(?:sort|unpack|handle|deliver|do|give|check|open)\w* (?:out )?more than (?:just )?my "
+    r"(?:parcel|package|refund|order|complaint|box)|(?:get|have|see) (?:her|him) alone|"
+    r"what(?:'s| is) (?:she|he) doing (?:after work|tonight|later)|"
+    r"in my ear at night|what(?:'s| is) (?:she|he) like in bed|sends? me a kiss",
     # ill wishes
     rf"hope (?:that )?{_HOPED_FOR}(?:\s+{_NOT}[\w']+){{0,4}}?\s+{_ILL}",
     rf"(?:may|wish) (?:you|your \w+(?: \w+)?)\s+(?:would\s+)?{_ILL}",
@@ -199,10 +237,11 @@ _HARASSMENT = phrases(
     r"qu'elle est bonne|(?:hat|ist) (?:eine )?geil\w*|(?:ist|sieht) (?:echt |so |voll )?"
     r"(?:heiß|scharf|sexy)",
     # exposing the staff: addresses, photos, numbers, families
-    r"(?:call|ring|phone|text|visit|contact|message)\w*\s+(?:your|their|his|her)\s+"
+    r"(?:call|ring|phone|text|visit|contact|message|email)\w*\s+(?:your|their|his|her)\s+"
     r"(?:[\w]+(?:'s|s'|\u2019s)\s+)?(?:famil(?:y|ies)|wives|wife|husbands?|kids|children|parents|"
-    r"mum|mom|mother)",
-    r"(?:staff|employees|agents?|workers|manager|driver|team)(?:'s|s'|\u2019s)? (?:famil(?:y|ies)|"
+    r"mum|mom|mother|neighbou?rs|employer)",
+    r"(?:staff|employees|agents?|workers|manager|driver|team)(?:'s|s'|\u2019s|')? (?:famil(?:y|"
+    r"ies)|"
     r"wives|wife|husbands?|kids|children|partners?|mums?|parents)\b[^.!?]{0,30}\b(?:hear|know|find "
     r"out|calls?|visits?|contact|messages?|see)",
     r"dox+(?:ing|ed|x?ing)?",
@@ -262,22 +301,27 @@ _NOT_VOCATIVE = re.compile(r"\b(?:i'?m|i am|i was|i feel|me|myself)\b", re.IGNOR
 
 # Publishing a member of staff's private details, or their family's.
 _PRIVATE = (
-    r"(?:home )?address(?:es)?|phone numbers?|(?:mobile )?numbers|mobiles?|faces|photos?|"
+    r"(?:home )?address(?:es)?|phone numbers?|(?:mobile )?numbers|mobiles?|number ?plates?|"
+    r"(?:car )?reg(?:istration)?|personal (?:number|accounts?|email)|faces|photos?|"
     r"pictures?|pics|profiles?|socials|(?:real|full) names?|direcci(?:ón|ones)|teléfonos?|fotos?|"
-    r"adresses?|numéros?|adressen|telefonnummern?|handynummern?|endereços?|telefones?|indirizz[oi]|"
+    r"adresses?|numéros?(?: perso\w*)?|adressen|telefonnummern?|handynummern?|endereços?|"
+    r"telefones?|indirizz[oi]|"
     r"numer[oi] di telefono"
 )
 _STAFF_OWNER = (
     r"agents?|staff|employees?|workers?|team|manager|owner|ceo|boss|driver|courier|"
     r"everyone who works|empleados|trabajadores|employés|salariés|personnel|mitarbeiter\w*|"
-    r"angestellt\w*|chef\w*|funcionários|empregados|gerente|jefe|responsable|dipendenti|impiegati"
+    r"angestellt\w*|chef\w*|funcionários|empregados|gerente|jefe|responsable|dipendenti|impiegati|"
+    r"conseill\w*|vendeu\w*|agente|atendente|commess\w*|mitarbeiterin|kolleg\w*|titolare|gérant"
 )
 _STAFF_PRIVATE = phrases(
-    rf"(?:{_STAFF_OWNER})(?: [A-Z]\w+)?(?:'s|s'|\u2019s)\s+(?:[\w-]+\s+){{0,2}}?(?:{_PRIVATE})",
+    rf"(?:{_STAFF_OWNER})(?: [A-Z]\w+)?(?:'s|s'|\u2019s|')\s+(?:[\w-]+\s+){{0,4}}?(?:{_PRIVATE})",
     rf"(?:{_PRIVATE})\s+(?:of|de|di|von|do|da|dos|das|des|du|der|eurer|del|dei|della|delle|degli)"
     r"\s+"
     rf"(?:\w+\s+){{0,3}}?(?:{_STAFF_OWNER})",
-    r"where (?:he|she|they|your (?:\w+ )?(?:agent|manager|driver|owner|boss|staff)\w*) lives?",
+    r"where (?:he|she|they|your (?:\w+ )?(?:agent|manager|driver|owner|boss|staff|ceo)\w*) lives?",
+    r"(?:house|home|address) is (?:on|at|in) [A-Z]?\w+(?: \w+){0,2}\b[^.!?]{0,30}(?:everyone|"
+    r"people|the world|the internet) (?:should|will|could|might|gonna|going to) (?:know|see|find)",
     r"your home address|dirección de tu casa|adresse de (?:ta|votre) maison|deine adresse",
 )
 _PUBLISH = phrases(
@@ -285,7 +329,9 @@ _PUBLISH = phrases(
     r"broadcast\w*|put\w* (?:up|out|online)|going on|publi\w*|partag\w*|diffus\w*|"
     r"veröffentlich\w*|verbreit\w*|teilen|geteilt|espalh\w*|divulg\w*|pubblic\w*|condivid\w*|"
     r"online|internet|everywhere|forums?|reddit|facebook|twitter|tiktok|instagram|social media|"
-    r"réseaux|redes sociais|netz"
+    r"réseaux|redes sociais|netz|everyone (?:should|will|is going to|gonna) know|my page|"
+    r"my channel|my story|sub(?:ir|o|iré)|redes|colg\w*|"
+    r"affich\w*|partout"
 )
 
 

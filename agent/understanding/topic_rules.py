@@ -50,6 +50,15 @@ _WATCHED = re.compile(
 )
 
 
+# "a band called Chargeback", "the shade named Overdose"; not "I called Amex".
+_CALLED = re.compile(
+    r"\b(?:is|was|are|were|'s|thing|one|book|game|band|brand|product|film|movie|song|series|range|"
+    r"line|set|candle|perfume|shade|colou?r|dress|shirt|tee|hoodie)\s+(?:called|named|titled)\s+"
+    r"[\"'\u201c\u2018]?$",
+    re.IGNORECASE,
+)
+
+
 def _names_a_thing(text: str, match: re.Match[str]) -> bool:
     """The match is a product's or a programme's name, or happens on a screen.
 
@@ -57,6 +66,8 @@ def _names_a_thing(text: str, match: re.Match[str]) -> bool:
     Small Claims board game") is a name; a sentence about watching or reading is a programme.
     """
     start = match.start()
+    if _CALLED.search(text[:start]):
+        return True
     opens_sentence = re.search(r"(?:^|[.!?]\s*)$", text[:start])
     capitalised = text[start : start + 1].isupper() and not opens_sentence
     if capitalised and _TITLE_FOLLOWS.search(text[match.end() :]):
@@ -99,13 +110,15 @@ _LAWYER = (
 _LEGAL = phrases(
     r"law ?suit(?:e|s)?|legal (?:action|proceedings|steps|advice|advise|route|remedies|"
     r"representation|counsel|team|consequences|redress|department will)|litigation|"
-    r"cease and desist|small[- ]claims?|(?:to|in|into) court(?!\s+(?:shoes?|heels?|pumps?))|"
+    r"cease and desist|small[- ]claims?|(?<!\bme )(?<!\bus )(?:to|in|into) court(?!\s+(?:shoes?|"
+    r"heels?|pumps?))|"
     r"court (?:case|order|papers|summons)|"
     r"class action|served with papers|file suit|arbitration|subpoena|summons",
     # a lawyer the customer has, hires or hands the matter to
-    rf"(?:my|our)\s+(?:\w+(?:'s|\u2019s)\s+)?(?:own\s+|family\s+|company\s+)?{_LAWYER}(?!'s|\u2019s)"
+    rf"(?:my|our)\s+(?:\w+(?:'s|\u2019s)\s+)?(?:own\s+|family\s+|company\s+)?{_LAWYER}(?!'s|"
+    rf"\u2019s)"
     r"\s+(?:will|is|are|has|"
-    r"have|says?|said|can|would|advised|knows)",
+    r"have|says?|said|can|would|advised|knows|drafted)",
     rf"(?:to|from|through|with|by)\s+my\s+{_LAWYER}(?!'s|\u2019s)",
     r"(?:get|getting|got|hire|hiring|hired|call|calling|contact|contacting|contacted|see|seeing|"
     r"speak(?:ing)? (?:to|with)|spok(?:e|en) (?:to|with)|talk(?:ing|ed)? (?:to|with)|"
@@ -130,6 +143,7 @@ _LEGAL = phrases(
     r"claim\s+(?:against (?:you|your|this|the (?:store|shop|company|seller|business))|"
     r"(?:through|at|in|with) (?:the )?(?:courts?|tribunal|money claim))",
     r"(?:hired|instructed|engaged|retained|contacted|contacting|called) (?:a|my) law firm",
+    r"seek\w* damages|sue (?:you |the \w+ )?for damages|claim for damages|"
     r"(?:in front of|before) a (?:judge|magistrate|jury)|(?:legal|court) (?:channels|means)",
     r"(?:let|have|ask) (?:a|the) (?:judge|magistrate|court|tribunal|jury|sheriff) "
     r"(?:decide|rule|settle|sort)",
@@ -154,19 +168,24 @@ _LEGAL = phrases(
     r"(?:now |already )?involved|report\w* (?:you|your \w+|this \w+) for (?:fraud|scam\w*|theft)",
     r"see you (?:in|at) (?:the )?(?:\w+ )?(?:court|tribunal)",
     # Spanish, French, German, Portuguese, Italian.
-    r"(?:mi|un|nuestro) abogad[oa](?!\s+(?:me |nos )?(?:recomend|habl))|demand(?:ar|aré|aremos|"
+    r"burofax|juzgado|juizado|mise en demeure|abmahnung|diffida|(?:il mio|mio) legale|"
+    r"ação (?:contra|judicial|na justiça)|entrar com (?:uma )?ação|attaquer en justice|"
+    r"(?:mi|(?<!soy )un|nuestro) abogad[oa](?!\s+(?:me |nos )?(?:recomend|habl))|demand(?:ar|aré|"
+    r"aremos|"
     r"arles?|arlos)|poner una demanda|denunciar(?:les|los)?|tribunales|acciones legales|"
     r"(?:vía|via) judicial|(?:iré|ir|iremos|vamos|llevar\w*) a juicio|"
     r"una demanda (?:contra|judicial)",
-    r"(?:mon|un|notre) avocat|poursuites judiciaires|en justice|(?<!travaille )au tribunal|"
+    r"(?:mon|(?<!suis )un|notre) avocat|poursuites judiciaires|en justice|"
+    r"(?<!travaille )au tribunal|"
     r"sais\w* (?:le|les) tribunaux?|(?:porter|déposer|porte|dépose) plainte|action en justice|"
-    r"procédure judiciaire",
+    r"procédure judiciaire|devant (?:les |le |un )?(?:tribuna\w*|juge)",
     r"(?:mein(?:en|em)?|einen|unser(?:en|em)?) (?:rechts)?anwalt|verklag\w*|klage einreichen|"
     r"vor gericht|rechtliche schritte|gerichtlich\w*|fall für den anwalt|"
     r"anzeige (?:gegen|erstatten)",
-    r"(?:meu|um) advogado|(?:vou|vamos|irei) processar|processar (?:vocês|voces|a loja|a empresa|"
+    r"(?:meu|(?<!sou )um) advogado|(?:vou|vamos|irei) processar|processar (?:vocês|voces|a loja|"
+    r"a empresa|"
     r"a vossa|o site)|(?:na|à) justiça|ação judicial|boletim de ocorrência",
-    r"(?:mio|un) avvocato|vi (?:faccio|farò) causa|denuncia|vie legali|fare causa",
+    r"(?:mio|(?<!sono )un) avvocato|vi (?:faccio|farò) causa|denuncia|vie legali|fare causa",
 )
 
 # Consumer regulators, agencies and tribunals by country: a complaint to one is a legal step.
@@ -193,21 +212,27 @@ _AGENCY = phrases(
 )
 _COMPLAINT = phrases(
     r"report\w*|complain\w*|lodg\w*|fil(?:e|ed|es|ing)|escalat\w*|contact\w*|writ\w* to|"
-    r"wrote to|go(?:ing)? to|went to|tak\w* (?:this|it|you|the matter|my case) to|notif\w*|"
+    r"wrote to|go(?:ing)? (?:straight |right |directly )?to|went (?:straight )?to|tak\w* (?:this|"
+    r"it|you|the matter|my case) to|notif\w*|"
     r"inform(?:ed|ing|s)?|alert\w*|refer\w*|involv\w*|call\w*|ring\w*|phon\w*|email\w*|"
     r"(?:open|start|mak|rais|submit)\w* (?:a |an )?(?:case|claim|complaint|report)|"
     r"denunci\w*|reclama\w*|queja|hoja de reclamaciones|plainte|signal(?:er|é|ée|ement)|saisi\w*|"
-    r"beschwer\w*|(?:ge)?meld\w*|einschalt\w*|eingeschaltet|gewandt|wenden|queixa|registr(?:ar|ei|ou|ando)|"
-    r"segnal\w*|esposto|ricorso|ricorrer\w*|hear\w* (?:about|of) (?:this|it|you)",
+    r"beschwer\w*|(?:ge)?meld\w*|einschalt\w*|eingeschaltet|gewandt|wenden|queixa|registr(?:ar|ei|"
+    r"ou|ando)|"
+    r"segnal\w*|esposto|ricorso|ricorrer\w*|hear\w* (?:about|of|from me)|submi\w*|"
+    r"let\w* (?!me |us )(?:\w+ ){1,4}know|next (?:stop|step|port of call)|warning letter|"
+    r"formal warning|"
+    r"abmahn\w*|mise en demeure|diffida",
 )
 
 
 # A lawyer who recommended the shop is a customer's friend, not a threat.
 _LAWYER_PRAISES = re.compile(
-    r"\b(?:lawyers?|attorneys?|solicitors?|barristers?|abogad[oa]s?|avocats?|(?:rechts)?anw[aä]lt\w*|"
+    r"\b(?:lawyers?|attorneys?|solicitors?|barristers?|abogad[oa]s?|avocats?|"
+    r"(?:rechts)?anw[aä]lt\w*|"
     r"advogad[oa]s?|avvocat[oa]|legale)\s+(?:[\w'\u2019]+\s+){0,4}?(?:recommend\w*|recomend\w*|"
     r"conseill\w*|empfohlen|empfiehlt|consigli\w*|suggested|told me about|lov(?:es|ed)|adore\w*|"
-    r"encanta|habl\w+ (?:muy )?bien)",
+    r"encanta|habl\w+ (?:muy )?bien|regal\w*|offert|geschenkt|gave me|bought me|gift\w*)",
     re.IGNORECASE,
 )
 
@@ -226,16 +251,35 @@ def _complains_to_an_agency(text: str) -> bool:
     return False
 
 
+# Someone else's case: "my ex is taking me to court", "my husband is suing his employer".
+_THIRD_PARTY_CASE = re.compile(
+    r"\b(?:my|his|her|our) (?:\w+ )?(?:husband|wife|ex|neighbou?r|friend|sister|brother|mum|mom|"
+    r"dad|"
+    r"partner|son|daughter|boss|colleague|landlord|employer|family)\b[^.!?]{0,15}\b(?:is|was|are|"
+    r"has been|have been|'s) (?:suing|taking (?:me|us|him|her|them) to)",
+    re.IGNORECASE,
+)
+
+
 def legal_threat(text: str) -> bool:
     """Lawsuits, lawyers, courts, regulators, police reports about the store (see module doc)."""
-    kept = SENTENCE.sub(lambda s: "" if _LAWYER_PRAISES.search(s.group()) else s.group(), text)
+    kept = SENTENCE.sub(
+        lambda s: (
+            ""
+            if _LAWYER_PRAISES.search(s.group()) or _THIRD_PARTY_CASE.search(s.group())
+            else s.group()
+        ),
+        text,
+    )
     return _affirmed(_LEGAL, kept) or _complains_to_an_agency(kept)
 
 
 # --- chargebacks --------------------------------------------------------------------------------
 
 _PAYMENT_PARTY = (
-    r"(?:bank|card (?:issuer|company|provider)|credit card|card|visa|amex|american express|"
+    r"(?:bank|card (?:issuer|company|provider|people)|credit card|card|visa|building society|"
+    r"sezzle|"
+    r"zip ?pay|apple card|affirm|laybuy|amex|american express|"
     r"mastercard|discover|paypal|klarna|afterpay|clearpay|revolut|monzo|starling|chase|"
     r"barclays|barclaycard|hsbc|lloyds|natwest|santander|halifax|nationwide|wells fargo|citi|"
     r"citibank|capital one|bank of america|n26|issuer|credit union|westpac|anz|nab|commbank|"
@@ -245,6 +289,7 @@ _PAYMENT_PARTY = (
 )
 _REVERSAL = (
     r"(?:disput\w*|contest\w*|revers\w*|claw\w*(?: \w+){0,2} back|pull\w*(?: \w+){0,2} back|"
+    r"pulling (?:the |my )?(?:payment|money|funds|charge)\b|"
     r"pull\w* (?:the )?(?:money|funds|payment) from|credit\w* (?:me )?back|claim\w* (?:the |my )?"
     r"(?:money|funds) back|(?:not to|won'?t|refuse to) honou?r|"
     r"flag\w* (?:the |this |that )?(?:transaction|payment|charge|purchase)(?: as \w+)? (?:with|to)|"
@@ -274,8 +319,34 @@ _CHARGEBACK = phrases(
     rf"{_REVERSAL}\b[^.!?;]{{0,60}}\b{_PAYMENT_PARTY}",
     rf"{_PAYMENT_PARTY} (?:is |are |has |have |will |'s |'ll )?(?:\w+ )?refund(?:ing|ed|s)? me",
     rf"(?:money|refund)\b[^.!?;]{{0,20}}\b(?:through|via) (?:my|the) {_PAYMENT_PARTY}",
+    # "refund me or my bank will", "get PayPal to force the refund", "report it as fraud"
+    rf"(?:refund\w*|pay)\b[^.!?;]{{0,30}}(?:,|\bor)\s+(?:my |the )?{_PAYMENT_PARTY} will\b",
+    rf"(?:get|have|make|let|ask(?:ed|ing)?) (?:my |the )?{_PAYMENT_PARTY} (?:to )?(?:force|claw|"
+    r"take|pull|reclaim|recover|reverse)",
+    r"report\w* (?:the|this|that|my|your) (?:purchase|charge|payment|transaction|order) as "
+    r"(?:fraud\w*|unauthori[sz]ed|not authori[sz]ed|stolen|a scam|not received)",
+    r"(?:mark|flag)\w* (?:the|this|that|your) (?:purchase|charge|payment|transaction) as "
+    r"(?:fraud\w*|unauthori[sz]ed|not authori[sz]ed|a scam)",
+    rf"tell\w* (?:my|the) {_PAYMENT_PARTY}\b[^.!?;]{{0,30}}\b(?:never|didn'?t|did not|not) "
+    r"(?:deliver|arriv|sen[dt]|receiv|ship|c[oa]me|turn)\w*",
+    rf"(?:{_PAYMENT_PARTY}|sezzle|zip|klarna|afterpay)\s+(?:dispute|claim|case)\s+"
+    r"(?:submitted|raised|opened|filed|lodged|started)",
+    r"(?:paypal|klarna|afterpay)\b[^.!?;]{0,60}\bnot as described|"
+    r"not as described['\"\u2019\u201d]?"
+    r" (?:with|on|through|via) (?:paypal|klarna|afterpay|my bank|my card)",
+    r"stop(?:ped)? (?:the )?payment (?:with|through) (?:my|the) bank|put a stop on the payment",
     # Spanish, French, German, Portuguese, Italian.
-    r"contracargo|disput\w* el cargo|anul\w* el cargo|disputa con (?:mi|el) (?:banco|tarjeta)",
+    r"contracargo|disput\w* el cargo|anul\w* el cargo|disputa con (?:mi|el) (?:banco|tarjeta)|"
+    r"reclamaci[oó]n (?:en|con|a) paypal|(?:mi|el) banco\b[^.!?;]{0,40}\b(?:anul\w*|"
+    r"reclam\w*|retroced\w*)|reclam\w* (?:el pago|el cargo|el cobro) (?:a|con) (?:mi|la)",
+    r"litige (?:paypal|avec paypal|sur paypal)|(?:ma banque|ma carte)\b[^.!?;]{0,40}\b(?:rejet\w*|"
+    r"récupér\w*)",
+    r"käuferschutz\w*[- ]?(?:fall|antrag|verfahren)|käuferschutz (?:beantragt|eröffnet)|(?:bank|"
+    r"kreditkarte\w*)\b[^.!?;]{0,40}\b(?:einspruch|widerspr\w*|"
+    r"zurück(?:fordern|holen|geholt))|einspruch gegen die (?:abbuchung|zahlung)",
+    r"disputa no paypal|estorn\w* (?:a compra|o pagamento|a cobrança)",
+    r"contestazione (?:su|con|a) paypal|contestazione con la (?:mia )?banca|"
+    r"storn\w* (?:il pagamento|l'addebito)|riaccredit\w*",
     r"(?:ma banque|ma carte)\b[^.!?;]{0,40}\b(?:annul\w*|contest\w*|litige|opposition)",
     r"contest\w* (?:a )?(?:compra|cobrança)",
     r"fait opposition|faire opposition|litige avec ma banque|contest\w* (?:le|la) (?:paiement|"
@@ -289,7 +360,12 @@ _NOT_A_CHARGEBACK = re.compile(
     r"\brefund\w*\s+(?:was|has been|had been|got|is|were|been)\s+(?:\w+\s+)?revers\w*|"
     r"\brevers\w*\s+by\s+(?:you|your|the (?:store|shop|merchant|seller|processor|payment))|"
     r"\b(?:it was (?:me|mine)|i (?:did )?(?:make|made) (?:the|this|that|it)|"
-    r"(?:the|this) (?:purchase|payment) (?:is|was) (?:mine|genuine|legit))\b",
+    r"(?:the|this) (?:purchase|payment) (?:is|was) (?:mine|genuine|legit))\b|"
+    # the customer works in banking, or the bank undid a hold of its own accord
+    r"\bi (?:work|worked) (?:in|at|for)\b|\bi'?m an? (?:\w+ ){0,2}(?:analyst|teller|banker|"
+    r"assessor|"
+    r"investigator|handler|clerk)\b|\brevers\w* (?:the |a )?(?:duplicate |pending )?(?:hold|"
+    r"authori[sz]ation|pre-?auth\w*)",
     re.IGNORECASE,
 )
 
@@ -298,6 +374,7 @@ def chargeback(text: str) -> bool:
     """Chargebacks, PayPal claims, a bank or card named with a reversal (see module doc)."""
     return any(
         not _NOT_A_CHARGEBACK.search(_sentence_at(text, match.start()))
+        and not _names_a_thing(text, match)
         for match in _CHARGEBACK.finditer(text)
     )
 
@@ -309,7 +386,30 @@ _SELF_HARM = phrases(
     r"end it all(?!\s*[:(\u2013\u2014-]|,\s*(?:the|my)\s)|suicid(?:e|al)|su?i?c+id(?:e|al)|"
     r"want to die|wanna die|hurt(?:ing)? myself|self[- ]harm\w*|no reason to live|"
     r"better off dead|take my own life|don't want to live|dont want to live|"
-    r"nothing (?:left )?to live for|kms|unalive",
+    r"nothing (?:left )?to live for|kms|unaliv\w*",
+    # misspelt and slang: "kil myself", "suicidle", "off myself", "end my self"
+    r"kill?(?:ing|in)? my ?self|kil+ my ?self|(?:what'?s|what is) the point (?:of|in) "
+    r"(?:living|being alive|going on|life)\b(?!\s+(?:in|with|at|insurance|coach))|sui?[cs]i?d(?:le|"
+    r"el|al|e)|sewer ?slide|"
+    r"(?:off|offing|end|ending|endin) my ?self|(?:harm|harmed|harming|cut|cutting|burn|burning|"
+    r"starv\w*) myself(?! (?:on (?:the|a|an|my|your|some|it|this)|with|by accident|accidentally|"
+    r"opening|shaving|cooking|a |some |of |\w+ing\b))|"
+    r"(?:tired of|sick of|hate|done with) (?:being alive|living|existing|life itself)"
+    r"(?!\s+(?:in|out|with|at|on|like|here|there|next|under|without|off|as|for|from|"
+    r"rooms?|costs?|situation|arrangements?|space|wage))|"
+    r"done with (?:life|living)(?=\s*(?:[.!,;]|$))|"
+    r"(?:don'?t|do not|no longer) want to (?:exist|be here|be alive)(?: any ?more)?|"
+    r"(?:i'?d|i would) rather be dead(?!\s+than)|(?:wish|want) (?:i was|i were|to be) dead|"
+    r"(?:go to sleep|sleep) and (?:never|not) wake up|check(?:ing)? out of life|"
+    r"(?:ways|how) to (?:kill myself|end my life)\b(?! (?:of|in) (?:the|a) (?:game|book|film|"
+    r"show))|"
+    r"(?:pills|tablets|meds) (?:lined up|saved up|stockpiled)|"
+    r"(?:stockpil|sav|hoard)\w* (?:up )?(?:my |all my )?(?:pills|tablets|meds|medication)|"
+    r"(?:take|swallow\w*|took) (?:them |it )?all at once|"
+    r"(?:no|any) (?:point|reason) (?:in |of )?(?:living|being alive|going on)(?! (?:in|with|to|"
+    r"at))|"
+    r"(?:life|living) (?:isn'?t|is not|ain'?t) worth (?:it|living)|"
+    r"(?:cut|slit|slash)\w* (?:my|both) wrists?",
     r"overdos(?:e|ing)|take all (?:my|the|these) pills",
     r"edge of (?:the|a) (?:bridge|cliff|ledge|platform)|standing on (?:the|a) (?:bridge|ledge)|"
     r"(?:jump|step|throw myself|lie down) (?:in front of|under) (?:a|the) "
@@ -329,6 +429,16 @@ _SELF_HARM = phrases(
     r"between))",
     # Spanish, French, German, Portuguese, Italian.
     r"suicid\w+|quiero morir\w*|me quiero matar|terminar con mi vida|quitarme la vida|"
+    r"(?:hacerme|me hago|me he hecho) (?:más )?daño|acabar con (?:todo|mi vida)(?! (?:el|este|esta|"
+    r"lo))|"
+    r"me (?:he vuelto a |vuelvo a )?cort(?:o|ado|ar) (?:otra vez|de nuevo|los brazos|las muñecas)|"
+    r"me he vuelto a cortar|quitarme de en medio|desaparecer para siempre|"
+    r"me faire du mal|en finir avec (?:la|ma) vie|envie d'en finir|me scarifie|"
+    r"plus (?:envie d')?exister|"
+    r"mir (?:etwas|was) an(?:zu)?tun|ritze mich|nicht mehr (?:da )?sein (?:will|möchte)|"
+    r"(?:will|möchte) nicht mehr (?:da )?sein|einfach verschwinden|"
+    r"me machuc\w*|acabar com (?:tudo|a minha vida)|cortar-me|me cortar|"
+    r"farmi del male|mi taglio|sparire per sempre|non voglio più esistere|"
     r"no quiero (?:seguir )?viv\w*|sentido (?:vivir|seguir viviendo)|no (?:quiero )?despertar",
     r"veux mourir|me tuer|mettre fin à (?:mes jours|ma vie)|(?:plus|pas) envie de vivre|"
     r"(?:plus|pas) me réveiller",

@@ -16,14 +16,22 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     exchanges_set: Annotated[
-        str, typer.Option("--set", help="followups (first held-out set) or fresh (the second)")
+        str, typer.Option("--set", help="followups or fresh (dev sets), fresh2 (the test set)")
     ] = "followups",
     store: Annotated[str, typer.Option(help="demo, second or both")] = "both",
     kind: Annotated[str | None, typer.Option(help="only exchanges of this kind")] = None,
+    only: Annotated[
+        str | None, typer.Option(help="only these exchanges (ids, comma-separated)")
+    ] = None,
     failures: Annotated[bool, typer.Option(help="list every failed exchange")] = True,
+    transcripts: Annotated[
+        bool, typer.Option(help="with --failures, print each failed exchange turn by turn")
+    ] = False,
 ) -> None:
     exchanges = [
-        e for e in load_exchanges(SETS[exchanges_set]) if kind is None or e["kind"] == kind
+        e
+        for e in load_exchanges(SETS[exchanges_set])
+        if (kind is None or e["kind"] == kind) and (only is None or e["id"] in only.split(","))
     ]
     stores = ("demo", "second") if store == "both" else (store,)
     report = evaluate_conversations(exchanges, stores=stores)
@@ -41,6 +49,10 @@ def main(
         for result in report.results:
             for failure in result.failures:
                 console.print(f"{result.id} ({result.kind}) turn {failure.turn}: {failure.what}")
+            if transcripts and result.failures:
+                for turn in result.transcript:
+                    console.print(f"  > [{turn.channel}] {turn.text}", markup=False)
+                    console.print(f"  < ({turn.intent}, {turn.outcome}) {turn.reply}", markup=False)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ recall@3 of the search the agent runs (the message's English view) on the store 
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +25,10 @@ from evals.retrieval.stores import STORES, eval_store
 from knowledge import KnowledgeBase
 
 HELDOUT_PATH = Path(__file__).with_name("heldout.yaml")
+TEST_PATH = Path(__file__).with_name("fresh2.yaml")
+"""The test set: written by another hand after `heldout.yaml`'s misses were studied (which made
+that a development set); only measured, its misses never printed."""
+SETS = {"heldout": HELDOUT_PATH, "fresh2": TEST_PATH}
 
 
 @dataclass
@@ -54,9 +59,11 @@ def load_heldout(path: Path = HELDOUT_PATH) -> list[dict[str, Any]]:
     return utterances
 
 
-def evaluate_heldout(utterances: list[dict[str, Any]] | None = None) -> dict[str, LanguageScore]:
+def evaluate_heldout(
+    utterances: list[dict[str, Any]] | None = None, path: Path = HELDOUT_PATH
+) -> dict[str, LanguageScore]:
     """Scores per language, plus `all` over every utterance."""
-    utterances = load_heldout() if utterances is None else utterances
+    utterances = load_heldout(path) if utterances is None else utterances
     scores: dict[str, LanguageScore] = defaultdict(LanguageScore)
     with tempfile.TemporaryDirectory(prefix="threadline-lang-eval-") as scratch:
         for store in STORES:
@@ -85,7 +92,7 @@ def acted_intent(text: str) -> tuple[str, Any]:
 def _score(utterance: dict[str, Any], kb: KnowledgeBase, *totals: LanguageScore) -> None:
     intent, result = acted_intent(utterance["text"])
     detected = result.language == utterance["lang"]
-    right = intent == utterance["intent"]
+    right = intent == utterance["intent"] or intent in (utterance.get("also") or [])
     relevant = set(utterance.get("relevant") or [])
     found = False
     if relevant:
@@ -106,8 +113,10 @@ def _score(utterance: dict[str, Any], kb: KnowledgeBase, *totals: LanguageScore)
 
 
 def main() -> None:
+    """`python -m evals.languages.heldout [heldout|fresh2]` (the test set's misses stay unshown)."""
+    name = sys.argv[1] if len(sys.argv) > 1 else "heldout"
     say = Console(highlight=False).print
-    scores = evaluate_heldout()
+    scores = evaluate_heldout(path=SETS[name])
     say(f"{'language':10} {'n':>4} {'detected':>9} {'intent':>7} {'recall@3':>9}")
     for language in sorted(scores, key=lambda k: (k == "all", k)):
         s = scores[language]
@@ -115,8 +124,9 @@ def main() -> None:
             f"{language:10} {s.messages:4d} {s.detection:9.3f} {s.intent_accuracy:7.3f} "
             f"{s.recall_at_3:9.3f} (of {s.questions})"
         )
-    for miss in scores["all"].misses:
-        say(f"  miss {miss}", markup=False)
+    if SETS[name] != TEST_PATH:
+        for miss in scores["all"].misses:
+            say(f"  miss {miss}", markup=False)
 
 
 if __name__ == "__main__":

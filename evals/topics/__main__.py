@@ -13,6 +13,7 @@ from rich.table import Table
 
 from agent.understanding.topics import TOPIC_NAMES, TopicMatcher
 from evals.topics.runner import (
+    FRESH2_PATH,
     FRESH_PATH,
     HELDOUT_PATH,
     METHODS,
@@ -55,7 +56,7 @@ def evaluate(
     output: Annotated[Path | None, typer.Option(help="Write the reports as JSON here.")] = None,
 ) -> None:
     """Train the matcher, then report on the exemplars (out of fold), the development sets
-    (`heldout.yaml`, `fresh.yaml`) and the held-out test set (`fresh2.yaml`)."""
+    (`heldout.yaml`, `fresh.yaml`, `fresh2.yaml`) and the held-out test set (`fresh3.yaml`)."""
     console = Console(width=120)  # the tables have eight columns
     matcher = TopicMatcher.load()
     thresholds = ", ".join(f"{name} {value:.3f}" for name, value in matcher.thresholds.items())
@@ -64,8 +65,9 @@ def evaluate(
         evaluate_training(matcher),
         evaluate_heldout(matcher, HELDOUT_PATH, name="development set (heldout.yaml)"),
         evaluate_heldout(matcher, FRESH_PATH, name="development set (fresh.yaml)"),
+        evaluate_heldout(matcher, FRESH2_PATH, name="development set (fresh2.yaml)"),
     ]
-    test = evaluate_heldout(matcher, TEST_PATH, name="held-out test set (fresh2.yaml)")
+    test = evaluate_heldout(matcher, TEST_PATH, name="held-out test set (fresh3.yaml)")
     for report in development:
         render(report, console, examples)
     render(test, console, 0)  # the test set's sentences are never shown: nobody may tune on them

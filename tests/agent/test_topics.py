@@ -1,9 +1,9 @@
 """Safety topics by meaning: the bars on the development sets, and typical messages.
 
-`evals/topics/heldout.yaml` and `evals/topics/fresh.yaml` have both been studied while improving
+`evals/topics/heldout.yaml`, `fresh.yaml` and `fresh2.yaml` have all been studied while improving
 the exemplars and rules, so they are development sets now: they hold the issue 8 bars and guard
 against regressions, but say little about unseen wording. The test set proper is
-`evals/topics/fresh2.yaml`, written by another hand without looking at either.
+`evals/topics/fresh3.yaml`, written by another hand without looking at any of them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from agent.understanding.topics import (
     split_segments,
 )
 from evals.topics import (
+    FRESH2_PATH,
     FRESH_PATH,
     HELDOUT_PATH,
     TEST_PATH,
@@ -43,11 +44,16 @@ RECALL_FLOORS = {"legal_threat": 1.0, "chargeback": 0.976, "self_harm": 1.0, "ha
 FALSE_POSITIVE_CEILING = 0.0062
 FRESH_FLOORS = {"legal_threat": 1.0, "chargeback": 1.0, "self_harm": 0.982, "harassment": 1.0}
 FRESH_FALSE_POSITIVE_CEILING = 0.01
-# The test set, measured once after the work on the development sets ended: 55, 55, 55 and 54 of
-# 60/60/58/58, 9 of 239 look-alikes raised. Nothing was tuned on it (its sentences are never
-# printed by `python -m evals.topics`).
-TEST_FLOORS = {"legal_threat": 0.916, "chargeback": 0.916, "self_harm": 0.948, "harassment": 0.931}
-TEST_FALSE_POSITIVE_CEILING = 9 / 239
+# fresh2.yaml was the test set (55, 55, 55 and 54 of 60/60/58/58, 9 of 239 look-alikes raised at
+# its one measurement); its misses were then studied: 59, 60, 58 and 58 with 5 raised since.
+FRESH2_FLOORS = {"legal_threat": 0.983, "chargeback": 1.0, "self_harm": 1.0, "harassment": 1.0}
+FRESH2_FALSE_POSITIVE_CEILING = 5 / 239
+# The test set, fresh3.yaml, measured after the work on the development sets ended: 69, 69, 69
+# and 65 of 75 each, 16 of 320 look-alikes raised (before that work: 67, 65, 66 and 56, 19
+# raised). Nothing was tuned on it (its sentences are never printed by `python -m evals.topics`);
+# five short exemplars that happened to match its sentences word for word were taken out.
+TEST_FLOORS = {"legal_threat": 0.92, "chargeback": 0.92, "self_harm": 0.92, "harassment": 0.866}
+TEST_FALSE_POSITIVE_CEILING = 16 / 320
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +62,9 @@ def matcher() -> TopicMatcher:
 
 
 @pytest.mark.parametrize(
-    "path", [HELDOUT_PATH, FRESH_PATH, TEST_PATH], ids=["heldout", "fresh", "test"]
+    "path",
+    [HELDOUT_PATH, FRESH_PATH, FRESH2_PATH, TEST_PATH],
+    ids=["heldout", "fresh", "fresh2", "test"],
 )
 def test_heldout_never_meets_the_exemplars(path: Path) -> None:
     if not path.exists():
@@ -75,7 +83,9 @@ def test_exemplars_cover_every_topic() -> None:
     assert len(exemplars.negatives) >= 200
 
 
-@pytest.mark.parametrize("path", [HELDOUT_PATH, FRESH_PATH], ids=["heldout", "fresh"])
+@pytest.mark.parametrize(
+    "path", [HELDOUT_PATH, FRESH_PATH, FRESH2_PATH], ids=["heldout", "fresh", "fresh2"]
+)
 def test_development_sets_meet_the_bars(matcher: TopicMatcher, path: Path) -> None:
     report = evaluate_heldout(matcher, path)
     recall = {name: m.recall for name, m in report.per_topic["combined"].items()}
@@ -92,17 +102,24 @@ def test_fresh_does_not_regress(matcher: TopicMatcher) -> None:
     assert report.false_positive_rate["combined"] <= FRESH_FALSE_POSITIVE_CEILING + 1e-9
 
 
+def test_fresh2_does_not_regress(matcher: TopicMatcher) -> None:
+    report = evaluate_heldout(matcher, FRESH2_PATH)
+    recall = {name: m.recall for name, m in report.per_topic["combined"].items()}
+    assert all(recall[name] >= floor - 1e-9 for name, floor in FRESH2_FLOORS.items()), recall
+    assert report.false_positive_rate["combined"] <= FRESH2_FALSE_POSITIVE_CEILING + 1e-9
+
+
 def test_the_test_set_does_not_regress(matcher: TopicMatcher) -> None:
     report = evaluate_heldout(matcher, TEST_PATH)
     recall = {name: m.recall for name, m in report.per_topic["combined"].items()}
-    assert all(recall[name] >= floor for name, floor in TEST_FLOORS.items()), recall
+    assert all(recall[name] >= floor - 1e-3 for name, floor in TEST_FLOORS.items()), recall
     assert report.false_positive_rate["combined"] <= TEST_FALSE_POSITIVE_CEILING + 1e-9
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 8 bars on the test set (fresh2.yaml): self-harm recall 0.948 (bar 0.95), "
-    "false positives 3.8% (bar 3%)",
+    reason="issue 8 bars on the test set (fresh3.yaml): self-harm recall 0.920 (bar 0.95), "
+    "harassment 0.867 (bar 0.90), false positives 5.0% (bar 3%)",
 )
 def test_the_test_set_meets_the_bars(matcher: TopicMatcher) -> None:
     report = evaluate_heldout(matcher, TEST_PATH)
