@@ -312,8 +312,10 @@ def _corrected(
     recall: Recall, understanding: Mapping[str, Any], text: str, listed: Listed
 ) -> Resolution | None:
     intent = recall.get("intent") or ""
-    renamed = only_an_order(text) and recall.get("order")  # after a list, a number picks one
-    if intent not in ORDER_INTENTS or not (_CORRECTION.search(text) or renamed):
+    number_only = only_an_order(text)
+    renamed = number_only and recall.get("order")  # after a list, a number picks one
+    switched = _CORRECTION.search(text) or _OTHER.search(text)  # "..., my other order"
+    if intent not in ORDER_INTENTS or not (switched or renamed):
         return None
     names = (understanding.get("entities") or {}).get("order_names") or bare_numbers(text)
     order = names[0] if names else None
@@ -326,7 +328,7 @@ def _corrected(
     if order is None:
         return None
     if order == recall.get("order"):
-        if not only_an_order(text):
+        if not number_only:
             return None
         # "order 1128" after an answer about it: the same matter, named again
         return Resolution("clarification", intent, _order_act(intent), order=order)
@@ -334,7 +336,7 @@ def _corrected(
     if (
         own in ORDER_INTENTS - {"order_details"}  # "my order 1140" names one, asks nothing new
         and not understanding.get("low_confidence")
-        and not only_an_order(text)
+        and not number_only
     ):
         intent = own  # "sorry, I meant cancel #1043" changes what, not only which
     act = _order_act(intent)
@@ -405,8 +407,7 @@ def _referred(
     own = str(understanding.get("intent"))
     recalled = recall.get("intent") or ""
     action = _ACTION_WORDS.search(text)
-    acting = bool(action)
-    sure = not understanding.get("low_confidence") or acting
+    sure = not understanding.get("low_confidence") or action is not None
     asking = text.rstrip().endswith("?") or any(
         a.get("act") == "question" for a in understanding.get("asks") or []
     )
