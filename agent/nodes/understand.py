@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -78,7 +79,7 @@ def understand_message(state: AgentState, runtime: Runtime[Context]) -> dict[str
         understanding,
         words,
         read,
-        lambda: _own_orders(services, state),
+        functools.cache(lambda: _own_orders(services, state)),  # one lookup, however often asked
         pending=bool(state.get("pending_action")),
     )
     if resolution is not None:
