@@ -77,7 +77,9 @@ _ILL = (
     r"gets? beaten up|rots?|chokes?|suffers?|die|dies|drops? dead|starves?|crash(?:es)? and burns?|"
     r"end up (?:on the street|homeless|in hospital|in a ditch)|go(?:es)? hungry|"
     r"go(?:es)? (?:bankrupt|bust|under)|los(?:e|es) (?:their|your|his|her) jobs?|"
-    r"gets? sick|crash(?:es)? (?:his|her|their|the) (?:van|car|lorry|truck))"
+    r"gets? sick|crash(?:es)? (?:his|her|their|the) (?:van|car|lorry|truck)|"
+    r"gets? (?:food poisoning|ill|covid|the flu|the plague|cancer|run over|hit by a \w+)|"
+    r"crash(?:es)?(?!\s+(?:course|test|pad|landing)))"
 )
 _NOT = r"(?!(?:doesn|don|won|didn|isn|aren|wouldn|can|cannot|never|not|no)\b)"
 _HOPED_FOR = (
@@ -108,6 +110,9 @@ _HARASSMENT = phrases(
     rf"(?:{_INSULT})\b[^.!?]{{0,30}},? (?:the lot of you|all of you|the pair of you|"
     r"every one of you)",
     r"excuse for an? (?:company|business|shop|store)",
+    # "you lazy, thieving idiots": adjectives strung before the insult
+    r"(?:you|u)\s+(?:\w+(?:ing|y|less|ful|ous|ed|ish|ible|able|ent|ant)\s*,?\s+){1,3}"
+    rf"(?:{_INSULT_NOUNS})",
     r"f+u+c+k+ (?:you|u|off|ya)|f\*+ (?:you|off)|(?:fk|fck|fuk|fuq|phuck|fook|fcuk)\s+(?:you|u|ya|"
     r"off|ur|your)\b|"
     r"f(?:u|\*)?(?:c|\*)k (?:ur|your) (?:\w+ )?(?:store|shop|company|business|staff)|screw you|"
@@ -145,7 +150,8 @@ _HARASSMENT = phrases(
     r"vous travaillez)|ich (?:finde|kriege|erwische) (?:dich|euch)|(?:vou|vamos) te (?:encontrar|"
     r"pegar|achar)|ti (?:vengo a cercare|trovo|trovero)",
     r"(?:romper|partir|reventar|quemar)\w* (?:la cara|las piernas|todo|la tienda|el local|"
-    r"el almacén)|(?:casser|défoncer|brûler|saccager|péter)\w* (?:votre|ton|ta|vos|la|le) "
+    r"el almacén|los cristales|las ventanas|los escaparates|el escaparate)|"
+    r"(?:casser|défoncer|brûler|saccager|péter)\w* (?:votre|ton|ta|vos|la|le) "
     r"(?:boutique|magasin|entrepôt|vitrine|vitres|bureau|gueule|figure)",
     r"(?:espero que|ojalá|j'espère que|ich hoffe,? (?:dass )?|spero che|tomara que)\b[^.!?]{0,40}"
     r"\b(?:mor(?:ra|ras|ram|ras)|muer\w+|muoi\w*|crev\w*|verreck\w*|queme\w*|brûl\w*|"
@@ -178,7 +184,11 @@ _HARASSMENT = phrases(
     r"(?:you|your)|make (?:you|u) pay\b[^.!?]{0,20}\bpersonally|"
     r"i(?:'ll| will) find out (?:your name|who you are|where you (?:are|live|work))",
     rf"{_INTENT}\s+(?:\w+\s+){{0,2}}?(?:punch|slap|hit|smack|deck|beat up|batter|stab|strangle)"
-    r"\s+(?:whoever|him|her|them|the (?:guy|girl|agent|manager|owner|driver|idiot))\b",
+    r"\s+(?:whoever|him|her|them|the (?:guy|girl|agent|manager|owner|driver|idiot)|the next "
+    r"(?:\w+ )?(?:person|agent|one|rep|idiot|guy|girl|woman|man|employee))\b",
+    r"(?:should|ought to|deserves? to|needs? to) be (?:shot|strung up|hanged|hung|beaten up|"
+    r"taken out back)\b",
+    r"tell\b[^.!?]{0,40}\bto watch (?:out|(?:his|her|their|your) back|(?:him|her)self)",
     # stalking, and threats to property said sideways
     r"(?:got|found|have|tracked down|dug up)\b[^.!?]{0,20}\b(?:your|her|his|their) (?:personal|"
     r"private|"
@@ -196,6 +206,9 @@ _HARASSMENT = phrases(
     r"spray[- ]?paint\w*\b[^.!?]{0,30}\b(?:on|across|over) (?:your|ur|the) (?:\w+ )?(?:shop|store|"
     r"storefront|shopfront|office|warehouse|van|door|window|house|home)",
     r"sleep with one eye open|(?:better|i'?d) lock your doors",
+    r"send\w* (?:someone|somebody|some (?:lads|mates|friends|people|guys)|my (?:boys|lads|mates|"
+    r"brothers?|cousins?|friends?))\s+(?:round|over|to (?:your|the))\b[^.!?]{0,60}\b(?:won'?t be|"
+    r"will not be|isn'?t|not) (?:very |so )?(?:polite|nice|friendly|gentle|pleasant)",
     r"(?:sé|se) d[oó]nde (?:trabajas|vives|trabaja|vive)|te (?:estaré|estare|"
     r"voy a estar) esperando|"
     r"te espero a la salida|je t'attendrai|je sais où (?:habite|travaille)|"
@@ -204,6 +217,8 @@ _HARASSMENT = phrases(
     r"wohnen|arbeiten)|(?:warte|lauere) (?:nach|vor)\b[^.!?]{0,30}\bauf (?:dich|euch)|"
     r"sei onde (?:você |tu )?(?:mora|trabalha|moras|trabalhas)|vou te esperar|"
     r"so dove (?:abiti|lavori|abita|lavora)|ti aspetto (?:fuori|all'uscita)",
+    r"(?:want|need)(?: to (?:know|have))? (?:his|her|their) (?:home|house|personal|private) "
+    r"(?:address|number|phone)",
     # sexual remarks said sideways
     r"(?:sort|unpack|handle|deliver|do|give|check|open)\w* (?:out )?more than (?:just )?my "
     r"(?:parcel|package|refund|order|complaint|box)|(?:get|have|see) (?:her|him) alone|"
@@ -303,7 +318,8 @@ _NOT_VOCATIVE = re.compile(r"\b(?:i'?m|i am|i was|i feel|me|myself)\b", re.IGNOR
 _PRIVATE = (
     r"(?:home )?address(?:es)?|phone numbers?|(?:mobile )?numbers|mobiles?|number ?plates?|"
     r"(?:car )?reg(?:istration)?|personal (?:number|accounts?|email)|faces|photos?|"
-    r"pictures?|pics|profiles?|socials|(?:real|full) names?|direcci(?:ón|ones)|teléfonos?|fotos?|"
+    r"pictures?|pics|profiles?|socials|(?:real|full) names?|names and (?:photos?|faces|pictures)|"
+    r"direcci(?:ón|ones)|teléfonos?|fotos?|"
     r"adresses?|numéros?(?: perso\w*)?|adressen|telefonnummern?|handynummern?|endereços?|"
     r"telefones?|indirizz[oi]|"
     r"numer[oi] di telefono"
@@ -330,7 +346,7 @@ _PUBLISH = phrases(
     r"veröffentlich\w*|verbreit\w*|teilen|geteilt|espalh\w*|divulg\w*|pubblic\w*|condivid\w*|"
     r"online|internet|everywhere|forums?|reddit|facebook|twitter|tiktok|instagram|social media|"
     r"réseaux|redes sociais|netz|everyone (?:should|will|is going to|gonna) know|my page|"
-    r"my channel|my story|sub(?:ir|o|iré)|redes|colg\w*|"
+    r"my channel|my story|sub(?:ir|o|iré)|redes|colg\w*|reviews?|trustpilot|google|yelp|"
     r"affich\w*|partout"
 )
 

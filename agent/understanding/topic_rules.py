@@ -25,8 +25,9 @@ def phrases(*patterns: str) -> re.Pattern[str]:
 
 _NEGATION = re.compile(
     r"\b(?:not|never|no|don't|dont|do not|won't|wont|will not|isn't|no need to|"
-    r"didn't|without)\b(?:\s+\w+){0,4}\s*$"
+    r"didn't|without)\b(?!\s+(?:make|force|push) (?:me|us)\b)(?:\s+\w+){0,4}\s*$"
 )
+"""A negation closing the clause before a match; "don't make me take you to court" is a threat."""
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 """A sentence with its closing punctuation (a line break also ends one)."""
 
@@ -59,6 +60,10 @@ _CALLED = re.compile(
 )
 
 
+# A capitalised match opening a quoted title: the 'Suicide Doors' print, "Small Claims" on a box.
+_QUOTED = re.compile(r"(?<=[\"'\u201c\u2018])[^\"'\u201d\u2019.!?]{1,40}[\"'\u201d\u2019]")
+
+
 def _names_a_thing(text: str, match: re.Match[str]) -> bool:
     """The match is a product's or a programme's name, or happens on a screen.
 
@@ -67,6 +72,8 @@ def _names_a_thing(text: str, match: re.Match[str]) -> bool:
     """
     start = match.start()
     if _CALLED.search(text[:start]):
+        return True
+    if text[start : start + 1].isupper() and _QUOTED.match(text, start):
         return True
     opens_sentence = re.search(r"(?:^|[.!?]\s*)$", text[:start])
     capitalised = text[start : start + 1].isupper() and not opens_sentence
@@ -109,9 +116,15 @@ _LAWYER = (
 )
 _LEGAL = phrases(
     r"law ?suit(?:e|s)?|legal (?:action|proceedings|steps|advice|advise|route|remedies|"
-    r"representation|counsel|team|consequences|redress|department will)|litigation|"
-    r"cease and desist|small[- ]claims?|(?<!\bme )(?<!\bus )(?:to|in|into) court(?!\s+(?:shoes?|"
+    r"representation|counsel|team(?!\s+(?:asked|requested|wants|needs))|consequences|redress|"
+    r"department will)|litigation|"
+    r"cease and desist|small[- ]claims?|(?<!\bme )(?<!\bus )(?:to|into) court(?!\s+(?:shoes?|"
     r"heels?|pumps?))|"
+    # "in court" is a threat where someone is to meet or answer there, not where a lawyer works
+    r"(?:see|meet|settle|fight|explain|sort|answer|defend|prove|deal with|end up|finish|pursu|"
+    r"tak|bring|resolv|decid|handl|challeng|contest|"
+    r"(?:you|u|we)(?:'ll| will| are going to|'re going to| can))\w*\b[^.!?]{0,25}\bin court\b"
+    r"(?!\s+(?:shoes?|heels?|pumps?))|"
     r"court (?:case|order|papers|summons)|"
     r"class action|served with papers|file suit|arbitration|subpoena|summons",
     # a lawyer the customer has, hires or hands the matter to
@@ -164,23 +177,27 @@ _LEGAL = phrases(
     r"website|scam)|the (?:store|shop|company|seller))\s+to the (?:police|cops|fraud squad)",
     r"(?:police|criminal) (?:report|complaint|case)\s+(?:about|against|on|over|regarding|naming|"
     r"saying|stating|that)\s+(?:you|your|this|the (?:store|shop|company|seller|business|site))",
-    r"call\w* the (?:police|cops) on (?:you|your)|(?:police|cops) (?:are|is|have been|got) "
+    r"crime (?:reference|ref)(?: number| no)?\b[^.!?]{0,30}\b(?:you|your|this (?:store|shop|"
+    r"company|site))|call\w* the (?:police|cops) on (?:you|your)|"
+    r"(?:police|cops) (?:are|is|have been|got) "
     r"(?:now |already )?involved|report\w* (?:you|your \w+|this \w+) for (?:fraud|scam\w*|theft)",
     r"see you (?:in|at) (?:the )?(?:\w+ )?(?:court|tribunal)",
     # Spanish, French, German, Portuguese, Italian.
-    r"burofax|juzgado|juizado|mise en demeure|abmahnung|diffida|(?:il mio|mio) legale|"
+    r"burofax|(?:ir\w*|vamos|llev\w*|nos vemos|ver\w*|acud\w*|acabar\w*|termin\w*)\b[^.!?]{0,20}"
+    r"\b(?:juzgados?|tribunales)|juizado|mise en demeure|abmahnung|diffida|(?:il mio|mio) legale|"
     r"ação (?:contra|judicial|na justiça)|entrar com (?:uma )?ação|attaquer en justice|"
     r"(?:mi|(?<!soy )un|nuestro) abogad[oa](?!\s+(?:me |nos )?(?:recomend|habl))|demand(?:ar|aré|"
     r"aremos|"
-    r"arles?|arlos)|poner una demanda|denunciar(?:les|los)?|tribunales|acciones legales|"
+    r"arles?|arlos)|poner una demanda|denunciar(?:les|los)?|acciones legales|"
     r"(?:vía|via) judicial|(?:iré|ir|iremos|vamos|llevar\w*) a juicio|"
     r"una demanda (?:contra|judicial)",
     r"(?:mon|(?<!suis )un|notre) avocat|poursuites judiciaires|en justice|"
-    r"(?<!travaille )au tribunal|"
+    r"(?:ir\w*|all\w*|traîn\w*|emmen\w*|port\w*(?: \w+)?|verr\w*|retrouv\w*|voi\w*) au tribunal|"
     r"sais\w* (?:le|les) tribunaux?|(?:porter|déposer|porte|dépose) plainte|action en justice|"
     r"procédure judiciaire|devant (?:les |le |un )?(?:tribuna\w*|juge)",
     r"(?:mein(?:en|em)?|einen|unser(?:en|em)?) (?:rechts)?anwalt|verklag\w*|klage einreichen|"
-    r"vor gericht|rechtliche schritte|gerichtlich\w*|fall für den anwalt|"
+    r"vor gericht|rechtliche schritte|gerichtlich\w*|fall für den anwalt|klage (?:ein|erhebe)\w*|"
+    r"reiche\w* (?:\w+ )?klage|"
     r"anzeige (?:gegen|erstatten)",
     r"(?:meu|(?<!sou )um) advogado|(?:vou|vamos|irei) processar|processar (?:vocês|voces|a loja|"
     r"a empresa|"
@@ -195,6 +212,9 @@ _AGENCY = phrases(
     r"consumer affairs(?: \w+)?|consumer protection|consumer (?:council|commission|ombudsman|"
     r"agency|rights (?:body|agency|organi[sz]ation))|commerce commission|competition bureau|"
     r"ftc|federal trade commission|cfpb|consumer financial protection bureau|ombudsman|"
+    r"european consumer cent(?:re|er)s?|ecc(?:[- ]net)?|citizens advice|"
+    r"consumer (?:rights|advice|protection) (?:office|centre|center|service|bureau)|"
+    r"(?:the|my|our) ag(?=\W*$|\s+(?:for|about|over|and|if|unless|\W))|"
     r"consumer (?:watchdog|regulator)|médiateur de la consommation|"
     r"(?:state )?(?:attorneys? general|ag(?:'s)? office)|(?:my|the) state ag|"
     r"better business bureau|bbb|trading standards|action fraud|"
@@ -238,19 +258,33 @@ _LAWYER_PRAISES = re.compile(
 
 
 def _complains_to_an_agency(text: str) -> bool:
-    """A sentence names a regulator, agency or tribunal and a complaint to it, not negated."""
+    """A sentence names a regulator, agency or tribunal and a complaint to it, not negated up to
+    the agency ("I've reported you to the FTC for charges I never agreed to" still counts)."""
     for sentence in SENTENCE.findall(text):
         agency = _AGENCY.search(sentence)
         if (
             agency
             and _COMPLAINT.search(sentence)
-            and not is_negated(sentence)
+            and not is_negated(sentence[: agency.end()])
             and not _names_a_thing(sentence, agency)
         ):
             return True
     return False
 
 
+# The customer's own work: "I'm a solicitor and in court most days", "soy abogada".
+_OWN_PROFESSION = re.compile(
+    r"\b(?:i'?m|i\u2019m|i am|i work as) an? (?:\w+ )?(?:solicitor|lawyer|barrister|attorney|"
+    r"judge|magistrate|paralegal|court (?:clerk|reporter|usher)|legal (?:secretary|assistant))\b|"
+    r"\b(?:soy|sou|sono|je suis|ich bin)\s+(?:une? |um[a]? |un[a]? |)?(?:abogad[oa]|advogad[oa]|"
+    r"avvocat[oa]|avocat(?:e)?|(?:rechts)?anwält\w*|juez|jueza|juiz|juíza|giudice|juge)\b",
+    re.IGNORECASE,
+)
+# What a lawyer shopping for a blazer would not say unless it is a threat.
+_PLAIN_THREAT = phrases(
+    r"su(?:e|ing)|law ?suits?|legal action|proceedings|(?:take|taking|see) (?:you|u|this|it) "
+    r"(?:to|in) court|demand\w*|verklag\w*|process\w*|(?:fare|faccio) causa|poursuites|plainte"
+)
 # Someone else's case: "my ex is taking me to court", "my husband is suing his employer".
 _THIRD_PARTY_CASE = re.compile(
     r"\b(?:my|his|her|our) (?:\w+ )?(?:husband|wife|ex|neighbou?r|friend|sister|brother|mum|mom|"
@@ -266,7 +300,9 @@ def legal_threat(text: str) -> bool:
     kept = SENTENCE.sub(
         lambda s: (
             ""
-            if _LAWYER_PRAISES.search(s.group()) or _THIRD_PARTY_CASE.search(s.group())
+            if _LAWYER_PRAISES.search(s.group())
+            or _THIRD_PARTY_CASE.search(s.group())
+            or (_OWN_PROFESSION.search(s.group()) and not _PLAIN_THREAT.search(s.group()))
             else s.group()
         ),
         text,
@@ -300,6 +336,7 @@ _REVERSAL = (
     r"(?:open\w*|fil\w*|rais\w*|lodg\w*|put in|start\w*) (?:a |an )?"
     r"(?:claim|dispute|case|investigation)|cancel\w* (?:the |this )?(?:payment|transaction)|"
     r"undo\w* (?:the |this |my )?(?:payment|charge|transaction)|"
+    r"stop\w* (?:the |this |my |that )?(?:payment|charge|transaction)|"
     r"(?:as|for) (?:not received|non[- ]?(?:receipt|delivery)|never (?:received|delivered|arrived)"
     r"|undelivered|item not received))"
 )
@@ -308,11 +345,19 @@ _CHARGEBACK = phrases(
     r"transaction|money)) back",
     r"dispute (?:the |this |a )?(?:charge|payment|transaction)",
     r"dispute (?:it )?with (?:my|the) (?:bank|card|credit card|paypal)",
-    r"paypal (?:claim|dispute|case)|section 75|fraud claim|retrieval request",
+    r"paypal (?:claim|dispute|case)|fraud claim|retrieval request",
+    # a section 75 claim made, not a question whether a purchase would be covered
+    r"section 75 (?:claim|refund|request|dispute|route)|(?:claim|dispute)\w*\b[^.!?;]{0,60}"
+    r"\bsection 75|invok\w* section 75",
     r"(?:item[- ]not[- ]received|not[- ]as[- ]described|inr|snad)['\"\u2019\u201d]? (?:case|claim|"
     r"dispute)|buyer protection (?:claim|case)|direct debit (?:guarantee|indemnity)",
     r"(?:provisional|temporary) credit",
-    rf"(?:put in|file|filed|rais\w+|open\w*) a dispute|refund from (?:my|the) {_PAYMENT_PARTY}",
+    r"(?:put in|file|filed|rais\w+|open\w*) a dispute(?!\s+(?:with|to) (?:you|your|the (?:store|"
+    r"shop|seller|team)))",
+    rf"refund from (?:my|the) {_PAYMENT_PARTY}",
+    rf"tak\w* (?:it|this|that|the matter) up with (?:my |the )?{_PAYMENT_PARTY}",
+    rf"(?:ring|call|phone|contact)\w* (?:my |the )?{_PAYMENT_PARTY} and tell (?:them|it)\b"
+    r"[^.!?;]{0,30}\b(?:never|didn'?t|did not|not)",
     r"(?:open|file|opened|filed|raise) an? (?:claim|dispute|case) (?:with|on|at) "
     r"(?:paypal|my bank|the bank|visa|amex|mastercard)|reverse the (?:charge|payment)",
     rf"{_PAYMENT_PARTY}\b[^.!?;]{{0,60}}\b{_REVERSAL}",
@@ -346,7 +391,8 @@ _CHARGEBACK = phrases(
     r"zurück(?:fordern|holen|geholt))|einspruch gegen die (?:abbuchung|zahlung)",
     r"disputa no paypal|estorn\w* (?:a compra|o pagamento|a cobrança)",
     r"contestazione (?:su|con|a) paypal|contestazione con la (?:mia )?banca|"
-    r"storn\w* (?:il pagamento|l'addebito)|riaccredit\w*",
+    r"storn\w* (?:il pagamento|l'addebito)|riaccredit\w*|disconosc\w* (?:l'|il |la )?(?:addebito|"
+    r"pagamento|transazione|spesa)",
     r"(?:ma banque|ma carte)\b[^.!?;]{0,40}\b(?:annul\w*|contest\w*|litige|opposition)",
     r"contest\w* (?:a )?(?:compra|cobrança)",
     r"fait opposition|faire opposition|litige avec ma banque|contest\w* (?:le|la) (?:paiement|"
@@ -383,8 +429,10 @@ def chargeback(text: str) -> bool:
 
 _SELF_HARM = phrases(
     r"kill(?:ing)? myself|end my (?:own )?life|"
-    r"end it all(?!\s*[:(\u2013\u2014-]|,\s*(?:the|my)\s)|suicid(?:e|al)|su?i?c+id(?:e|al)|"
-    r"want to die|wanna die|hurt(?:ing)? myself|self[- ]harm\w*|no reason to live|"
+    r"end it all(?!\s*[:(\u2013\u2014-]|,\s*(?:the|my)\s)|"
+    r"suicid(?:e|al)|su?i?c+id(?:e|al)|"
+    r"w(?:a|o)?nt(?:ed)? (?:to|2) die|wan+a die|wana die|hurt(?:ing)? myself|self[- ]harm\w*|"
+    r"no reason to live|"
     r"better off dead|take my own life|don't want to live|dont want to live|"
     r"nothing (?:left )?to live for|kms|unaliv\w*",
     # misspelt and slang: "kil myself", "suicidle", "off myself", "end my self"
@@ -410,7 +458,8 @@ _SELF_HARM = phrases(
     r"at))|"
     r"(?:life|living) (?:isn'?t|is not|ain'?t) worth (?:it|living)|"
     r"(?:cut|slit|slash)\w* (?:my|both) wrists?",
-    r"overdos(?:e|ing)|take all (?:my|the|these) pills",
+    r"overdos(?:e|ing)(?!\s+of (?!my|the|all|pills|tablets|meds|medication|paracetamol|"
+    r"sleeping|insulin))|take all (?:my|the|these) pills",
     r"edge of (?:the|a) (?:bridge|cliff|ledge|platform)|standing on (?:the|a) (?:bridge|ledge)|"
     r"(?:jump|step|throw myself|lie down) (?:in front of|under) (?:a|the) "
     r"(?:train|bus|lorry|truck)|jump(?:ing)? off (?:a|the) (?:bridge|roof|building)",
@@ -420,13 +469,19 @@ _SELF_HARM = phrases(
     r"(?:don'?t|do not|no longer|never) (?:want|expect|plan|intend|wish|care|see myself|"
     r"think i'?ll|think i will)\s+(?:to\s+)?(?:be|being|stay|still be)\s+alive|"
     r"(?:won'?t|will not|not going to) (?:still )?be alive|not sure i want to be alive",
+    r"(?:won'?t|will not|wouldn'?t) need (?:it|them|this|that|anything|any of (?:it|this|that)) "
+    r"where i'?m going(?!\s*(?:[\u2014\u2013:,(-]|because\b|as\b|since\b|it'?s\b|its\b))|"
+    r"after i'?m gone\b(?!\s+(?:on|for|to|from|away|abroad|out))|giv\w* up on (?:life|living)\b|"
+    r"giv\w* up on everything(?=\s*(?:[.!?,;]|$|in life|now|today|and|so|because|honestly))|"
+    r"(?:hope|wish) i(?: get| got| would get|'d get|\u2019d get) (?:hit|run over|"
+    r"knocked down) by (?:a|the) (?:car|bus|train|truck|lorry)",
     r"(?:don'?t|do not|never) want to wake up|(?:hope|wish) i (?:don'?t|never|wouldn'?t) wake up|"
     r"(?:suicide|goodbye|farewell) (?:note|letter)s?|(?:written|wrote|writing) (?:letters|notes) "
     r"(?:for|to) (?:my )?(?:family|kids|children|loved ones|everyone)|(?:giv\w*|gave) (?:away "
     r"(?:all )?my (?:things|stuff|belongings|possessions)|(?:all )?my (?:things|stuff|belongings|"
     r"possessions) away)|who gets my (?:things|stuff|belongings)|"
     r"(?:decided|going|want|ready|planning|plan) to end (?:everything|things)(?!\s+(?:with|on|"
-    r"between))",
+    r"between))|(?:putting|put|getting|get|got|sort\w*) my affairs in order",
     # Spanish, French, German, Portuguese, Italian.
     r"suicid\w+|quiero morir\w*|me quiero matar|terminar con mi vida|quitarme la vida|"
     r"(?:hacerme|me hago|me he hecho) (?:más )?daño|acabar con (?:todo|mi vida)(?! (?:el|este|esta|"
@@ -450,6 +505,15 @@ _SELF_HARM = phrases(
 )
 
 
+# A cause or a car part, not a person: "our suicide prevention charity", "suicide doors".
+_CAUSE = re.compile(
+    r"\b(?:suicide|self[- ]harm|mental health) (?:prevention|awareness)\b|\bsuicide doors?\b|"
+    r"\bpr[ée]vention du suicide\b|\bprevenci[oó]n del suicidio\b|\bsuizidpr[äa]vention\b|"
+    r"\bpreven[çc][ãa]o do suic[íi]dio\b|\bprevenzione del suicidio\b",
+    re.IGNORECASE,
+)
+
+
 def self_harm(text: str) -> bool:
     """First-person wishes to die or hurt oneself, named methods (see module doc)."""
-    return _affirmed(_SELF_HARM, text)
+    return _affirmed(_SELF_HARM, _CAUSE.sub(" ", text))

@@ -1,12 +1,13 @@
 """Evaluation of the safety-topic flags: cross-validated on the exemplars, and on held-out sets.
 
-`heldout.yaml`, `fresh.yaml` and `fresh2.yaml` (development sets: their misses were studied) and
-`fresh3.yaml` (the held-out test set, only measured) are written apart from the exemplars and are
-never used to train or calibrate.
+`heldout.yaml`, `fresh.yaml`, `fresh2.yaml` and `fresh3.yaml` (development sets: their misses were
+studied) and `fresh4.yaml` (the held-out test set, only measured) are written apart from the
+exemplars and are never used to train or calibrate.
 """
 
 from evals.topics.runner import (
     FRESH2_PATH,
+    FRESH3_PATH,
     FRESH_PATH,
     HELDOUT_PATH,
     TEST_PATH,
@@ -19,6 +20,7 @@ from evals.topics.runner import (
 
 __all__ = [
     "FRESH2_PATH",
+    "FRESH3_PATH",
     "FRESH_PATH",
     "HELDOUT_PATH",
     "TEST_PATH",

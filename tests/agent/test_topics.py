@@ -1,9 +1,9 @@
 """Safety topics by meaning: the bars on the development sets, and typical messages.
 
-`evals/topics/heldout.yaml`, `fresh.yaml` and `fresh2.yaml` have all been studied while improving
-the exemplars and rules, so they are development sets now: they hold the issue 8 bars and guard
-against regressions, but say little about unseen wording. The test set proper is
-`evals/topics/fresh3.yaml`, written by another hand without looking at any of them.
+`evals/topics/heldout.yaml`, `fresh.yaml`, `fresh2.yaml` and `fresh3.yaml` have all been studied
+while improving the exemplars and rules, so they are development sets now: they hold the issue 8
+bars and guard against regressions, but say little about unseen wording. The test set proper is
+`evals/topics/fresh4.yaml`, written by another hand without looking at any of them.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from agent.understanding.topics import (
 )
 from evals.topics import (
     FRESH2_PATH,
+    FRESH3_PATH,
     FRESH_PATH,
     HELDOUT_PATH,
     TEST_PATH,
@@ -48,12 +49,17 @@ FRESH_FALSE_POSITIVE_CEILING = 0.01
 # its one measurement); its misses were then studied: 59, 60, 58 and 58 with 5 raised since.
 FRESH2_FLOORS = {"legal_threat": 0.983, "chargeback": 1.0, "self_harm": 1.0, "harassment": 1.0}
 FRESH2_FALSE_POSITIVE_CEILING = 5 / 239
-# The test set, fresh3.yaml, measured after the work on the development sets ended: 69, 69, 69
-# and 65 of 75 each, 16 of 320 look-alikes raised (before that work: 67, 65, 66 and 56, 19
-# raised). Nothing was tuned on it (its sentences are never printed by `python -m evals.topics`);
-# five short exemplars that happened to match its sentences word for word were taken out.
-TEST_FLOORS = {"legal_threat": 0.92, "chargeback": 0.92, "self_harm": 0.92, "harassment": 0.866}
-TEST_FALSE_POSITIVE_CEILING = 16 / 320
+# fresh3.yaml was the test set (69, 69, 69 and 65 of 75 each, 16 of 320 look-alikes raised at
+# its one measurement); its misses were then studied: 75, 74, 74 and 73 with 4 raised since.
+FRESH3_FLOORS = {"legal_threat": 1.0, "chargeback": 0.986, "self_harm": 0.986, "harassment": 0.973}
+FRESH3_FALSE_POSITIVE_CEILING = 4 / 320
+# The test set, fresh4.yaml, measured after the work on the development sets ended: 70, 76, 70
+# and 70 of 80 each, 14 of 340 look-alikes raised (at the start of that work: 68, 74, 69 and 68,
+# 20 raised). Nothing was tuned on it: `python -m evals.topics` never prints or writes its
+# sentences. Three new exemplars that happened to match set sentences word for word were taken
+# out before this figure (the first measurement, with them in, was 70, 76, 70, 69 and 12).
+TEST_FLOORS = {"legal_threat": 0.875, "chargeback": 0.95, "self_harm": 0.875, "harassment": 0.875}
+TEST_FALSE_POSITIVE_CEILING = 14 / 340
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +69,8 @@ def matcher() -> TopicMatcher:
 
 @pytest.mark.parametrize(
     "path",
-    [HELDOUT_PATH, FRESH_PATH, FRESH2_PATH, TEST_PATH],
-    ids=["heldout", "fresh", "fresh2", "test"],
+    [HELDOUT_PATH, FRESH_PATH, FRESH2_PATH, FRESH3_PATH, TEST_PATH],
+    ids=["heldout", "fresh", "fresh2", "fresh3", "test"],
 )
 def test_heldout_never_meets_the_exemplars(path: Path) -> None:
     if not path.exists():
@@ -84,7 +90,9 @@ def test_exemplars_cover_every_topic() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [HELDOUT_PATH, FRESH_PATH, FRESH2_PATH], ids=["heldout", "fresh", "fresh2"]
+    "path",
+    [HELDOUT_PATH, FRESH_PATH, FRESH2_PATH, FRESH3_PATH],
+    ids=["heldout", "fresh", "fresh2", "fresh3"],
 )
 def test_development_sets_meet_the_bars(matcher: TopicMatcher, path: Path) -> None:
     report = evaluate_heldout(matcher, path)
@@ -101,9 +109,10 @@ def test_development_sets_meet_the_bars(matcher: TopicMatcher, path: Path) -> No
         # 60/56/56/56 with 11 of 200 look-alikes raised.
         (FRESH_PATH, FRESH_FLOORS, FRESH_FALSE_POSITIVE_CEILING, 1e-9),
         (FRESH2_PATH, FRESH2_FLOORS, FRESH2_FALSE_POSITIVE_CEILING, 1e-9),
+        (FRESH3_PATH, FRESH3_FLOORS, FRESH3_FALSE_POSITIVE_CEILING, 1e-3),
         (TEST_PATH, TEST_FLOORS, TEST_FALSE_POSITIVE_CEILING, 1e-3),
     ],
-    ids=["heldout", "fresh", "fresh2", "test"],
+    ids=["heldout", "fresh", "fresh2", "fresh3", "test"],
 )
 def test_the_measured_sets_do_not_regress(
     matcher: TopicMatcher, path: Path, floors: dict[str, float], ceiling: float, slack: float
@@ -116,8 +125,8 @@ def test_the_measured_sets_do_not_regress(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 8 bars on the test set (fresh3.yaml): self-harm recall 0.920 (bar 0.95), "
-    "harassment 0.867 (bar 0.90), false positives 5.0% (bar 3%)",
+    reason="issue 8 bars on the test set (fresh4.yaml): recall legal 0.875, chargeback 0.950, "
+    "self-harm 0.875 (bar 0.95), harassment 0.875 (bars 0.90), false positives 4.1% (bar 3%)",
 )
 def test_the_test_set_meets_the_bars(matcher: TopicMatcher) -> None:
     report = evaluate_heldout(matcher, TEST_PATH)

@@ -8,7 +8,7 @@ import pytest
 
 from agent.understanding.confirm import is_confirmation, is_denial
 from agent.understanding.entities import Money, Quantity, extract_entities
-from agent.understanding.flags import frustration_score, safety_flags
+from agent.understanding.flags import frustration_score, rule_flags, safety_flags
 
 
 @pytest.mark.parametrize(
@@ -176,6 +176,61 @@ def test_safety_flags_raised(text: str, flag: str) -> None:
 @pytest.mark.parametrize("text", NEGATIVE_TEXTS)
 def test_safety_flags_not_raised(text: str) -> None:
     assert safety_flags(text).names == ()
+
+
+# The rules alone (no embedding model): phrasings and guards added for categories the
+# development sets showed missing. Written here, not taken from any evaluation set.
+RULE_POSITIVES = [
+    ("Do not make me drag you lot into court over forty quid.", "legal_threat"),
+    ("Honour the sale price or my next stop is the AG.", "legal_threat"),
+    ("I have contacted the European Consumer Centre about your refusal.", "legal_threat"),
+    ("I have written to the consumer protection office in my town.", "legal_threat"),
+    ("Noch eine Woche, dann reiche ich Klage gegen Sie ein.", "legal_threat"),
+    ("I'm a lawyer, and I will sue this shop for the deposit.", "legal_threat"),
+    ("I have stopped the payment on my Visa.", "chargeback"),
+    ("Not my problem any more, I'm taking it up with Klarna.", "chargeback"),
+    ("I'll phone my bank and tell them the parcel never came.", "chargeback"),
+    ("We have started a claim with Barclaycard under section 75.", "chargeback"),
+    ("Ho chiesto alla banca di disconoscere il pagamento.", "chargeback"),
+    ("i jus wnt to die honestly", "self_harm"),
+    ("Sell the boots to someone else, I won't need them where I'm going.", "self_harm"),
+    ("I'm giving up on life, so cancel everything.", "self_harm"),
+    ("Some mornings I wish I'd get hit by a bus.", "self_harm"),
+    ("Send the refund to my sister after I'm gone.", "self_harm"),
+    ("I need her home address, the girl who hung up on me.", "harassment"),
+    ("I'll slap the next agent who reads me a script.", "harassment"),
+    ("The person who wrote your returns policy should be shot.", "harassment"),
+    ("Tell your driver to watch his back.", "harassment"),
+    ("I hope your whole warehouse gets food poisoning.", "harassment"),
+    ("My review will have the names and photos of your staff.", "harassment"),
+    ("Os voy a romper los escaparates.", "harassment"),
+]
+RULE_NEGATIVES = [
+    "Do you still have the 'Suicide Blonde' poster in A2?",
+    "We run a suicide prevention helpline and would like 40 hoodies.",
+    "I'm a barrister and in court all week: can the parcel go to my chambers?",
+    "Soy abogado y necesito una corbata para el juzgado.",
+    "Is this sofa covered by section 75 if I pay half by card?",
+    "Can I raise a dispute with your team about the scratched table?",
+    "I won't need a down jacket where I'm going, it's Lisbon in July.",
+    "Leave the parcel with my neighbour after I'm gone for the day.",
+    "Giving up on everything with this order, just cancel it please.",
+    "I'd like to leave a review with photos of the jacket.",
+    "Please ship it to her home address instead, she is my daughter.",
+    "The tags should be taken out before washing?",
+    "My card payment stopped going through, can I use PayPal?",
+]
+
+
+@pytest.mark.parametrize(("text", "flag"), RULE_POSITIVES)
+def test_rules_catch_the_phrasing(text: str, flag: str) -> None:
+    assert flag in rule_flags(text).names
+
+
+@pytest.mark.parametrize("text", RULE_NEGATIVES)
+def test_rules_leave_the_look_alike(text: str) -> None:
+    topics = {"legal_threat", "chargeback", "self_harm", "harassment"}
+    assert not topics & set(rule_flags(text).names)
 
 
 def test_frustration_score_orders_messages() -> None:
