@@ -490,9 +490,11 @@ class TemplateComposer:
         )
 
     def _ask_address(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
+        name = (state.get("order") or {}).get("name")
+        which = f" for order {name}" if name else ""
         return Draft(
-            "Sure. What's the full new address? Please include street, city, state or province "
-            "and ZIP or postal code."
+            f"Sure. What's the full new address{which}? Please include street, city, state or "
+            "province and ZIP or postal code."
         )
 
     def _ask_which_item(self, state: dict[str, Any], policy: StorePolicy) -> Draft:

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from agent.routing import KNOWLEDGE_INTENTS, ORDER_INTENTS, ORDER_READ_INTENTS
+from agent.routing import (
+    CONTENTS,
+    KNOWLEDGE_INTENTS,
+    ORDER_INTENTS,
+    ORDER_READ_INTENTS,
+    bare_numbers,
+    says,
+)
 from agent.understanding.taxonomy import QUESTION_TOPICS
 
 RECALL_TTL = timedelta(hours=6)
@@ -279,8 +286,11 @@ def _order_act(intent: str) -> str:
 
 _CORRECTION = re.compile(
     r"^\W*(?:no+|nope|sorry|oops|whoops|actually|wait|correction|my bad|my mistake|i meant|"
-    r"i mean|wrong (?:number|order|one))\b|\b(?:i meant|i mean|meant|not that one|wrong (?:number|"
-    r"order|one)|typo|mistyped|should (?:have )?(?:been|be|say|said))\b",
+    r"i mean|wrong (?:number|order|one)|make (?:that|it)|scratch that|pardon(?: me)?|"
+    r"ignore that|let me correct)\b|\b(?:i meant|i mean|meant|not that one|wrong (?:number|"
+    r"order|one)|typo|mistyped|should (?:have )?(?:been|be|say|said)|mix(?:ed)? (?:them |those |"
+    r"it |the (?:numbers|orders) )?up|got (?:them|those|the numbers) (?:mixed|muddled|confused)|"
+    r"muddled|confused (?:them|the two))\b",
     re.IGNORECASE,
 )
 _NUMBER_ONLY_FILLER = re.compile(
@@ -298,16 +308,6 @@ def only_an_order(text: str) -> bool:
 _OTHER = re.compile(r"\bthe other (?:one|order|purchase)\b|\bother order\b", re.IGNORECASE)
 
 
-_BARE_NUMBER = re.compile(
-    r"(?<![\w$€£.,/-])#?(\d{3,7})\b(?!\s*(?:%|days?|dollars?|usd|cad|eur|\.\d))"
-)
-
-
-def bare_numbers(text: str) -> list[str]:
-    """Numbers that could be order numbers ("it's 1092"), as order names (`#1092`)."""
-    return [f"#{n}" for n in _BARE_NUMBER.findall(text)]
-
-
 def _corrected(
     recall: Recall, understanding: Mapping[str, Any], text: str, listed: Listed
 ) -> Resolution | None:
@@ -322,9 +322,10 @@ def _corrected(
     if order is None and _OTHER.search(text):
         known = recall.get("orders") or []
         if len(known) < 2:  # "my other order": the other of the customer's two
-            known = [_recalled(o) for o in listed()][:3]
-        others = [o["name"] for o in known if o["name"] != recall.get("order")]
-        order = others[0] if len(others) == 1 else None
+            known = [_recalled(o) for o in listed()][:5]
+        others = [o for o in known if o["name"] != recall.get("order")]
+        # the other one of two, or of several the one the text names ("the other one, the boots")
+        order = others[0]["name"] if len(others) == 1 else _by_product(others, text.lower())
     if order is None:
         return None
     if order == recall.get("order"):
@@ -337,6 +338,7 @@ def _corrected(
         own in ORDER_INTENTS - {"order_details"}  # "my order 1140" names one, asks nothing new
         and not understanding.get("low_confidence")
         and not number_only
+        and says(own, text)  # "the other one actually. The boots." asks for no refund
     ):
         intent = own  # "sorry, I meant cancel #1043" changes what, not only which
     act = _order_act(intent)
@@ -357,21 +359,24 @@ _ORDINALS = {
     "4th": 3,
     "fifth": 4,
     "5th": 4,
+    "former": 0,
+    "latter": -1,
 }
 _ORDINAL = re.compile(
     r"\b(?:the\s+)?(" + "|".join(_ORDINALS) + r")(?:\s+(?:one|order|purchase))?\b", re.IGNORECASE
 )
 _NEWEST = re.compile(
-    r"\b(?:most recent|latest|newest|last (?:one|order)|recent one|newer one|new one|the last)\b",
+    r"\b(?:most recent|more recent|latest|newest|newer|last (?:one|order)|recent one|new one|"
+    r"the last|later one)\b",
     re.IGNORECASE,
 )
 _OLDEST = re.compile(
-    r"\b(?:oldest|earliest|older one|old one|earlier one|first one i (?:placed|made))\b",
+    r"\b(?:oldest|earliest|older|old one|earlier one|first one i (?:placed|made))\b",
     re.IGNORECASE,
 )
 _REFERS = re.compile(
-    r"\b(?:the|that|this)\s+(?:[\w-]+\s+){0,3}(?:one|order|purchase)\b|\bthe one\b|"
-    r"\bone with\b|\bwith the\b",
+    r"\b(?:the|that|this)\s+(?:[\w-]+\s+){0,3}(?:one|order|purchase)s?\b|\bthe one\b|"
+    r"\bone with\b|\bwith the\b|\bof (?:the|my|those|these) (?:two|three|\d)\b",
     re.IGNORECASE,
 )
 _STOP = frozenset(
@@ -412,12 +417,16 @@ def _referred(
         a.get("act") == "question" for a in understanding.get("asks") or []
     )
     if (asked := _asked_about(text)) and (
-        asked == "order_details" or asking or not sure or own not in ORDER_INTENTS
+        asked == "order_details"
+        or asking
+        or not sure
+        or own not in ORDER_INTENTS
+        or not says(own, text)  # "the belt, did that get delivered" reports no damage
     ):
         intent = asked
     elif action and own not in ORDER_INTENTS - ORDER_READ_INTENTS:
         intent = _ACTIONS[action.group(0).lower().split()[0]]  # "ok cancel the socks one"
-    elif own in ORDER_INTENTS and sure:
+    elif own in ORDER_INTENTS and sure and says(own, text):
         intent = own
     elif recalled in ORDER_INTENTS:
         intent = recalled
@@ -428,11 +437,6 @@ def _referred(
 
 
 _ACTION_WORDS = re.compile(r"\b(?:cancel|return|refund|send (?:it )?back|exchange)\b", re.I)
-_CONTENTS = re.compile(
-    r"\bwhat (?:was|is|'?s|were|are) in\b|\bwhat did i (?:get|buy|order)\b|\bhow much (?:was|did|"
-    r"is|does)\b|\b(?:the )?total\b|\bwhat(?:'s| is| was) on\b|\bwhich items?\b",
-    re.IGNORECASE,
-)
 
 
 def _asked_about(text: str) -> str | None:
@@ -440,7 +444,7 @@ def _asked_about(text: str) -> str | None:
     it ("the first one, what was in it?") or where it is ("the boots order, delivered yet?")."""
     if _ACTION_WORDS.search(text):
         return None
-    if _CONTENTS.search(text):
+    if CONTENTS.search(text):
         return "order_details"
     if _WHERE.search(text):
         return "track_order"
@@ -455,8 +459,9 @@ _ACTIONS = {
     "exchange": "exchange_item",
 }
 _WHERE = re.compile(
-    r"\b(?:where|when|arriv\w*|deliver\w*|ship(?:ped)?|sent|status|track\w*|come|coming|"
-    r"happening|going on|update)\b",
+    r"\b(?:where|where'?s|wheres|when|arriv\w*|deliver\w*|ship(?:ped)?|sent|status|track\w*|come|"
+    r"coming|happening|going on|update|dispatch\w*|gone out|go out|left|any news|news|"
+    r"on (?:its|the) way|get here|got here|out yet|turn(?:ed)? up|show(?:ed|n)? up)\b",
     re.I,
 )
 
@@ -474,7 +479,8 @@ def _pick(orders: Sequence[RecalledOrder], text: str) -> str | None:
             return ranked[-1 if _NEWEST.search(lowered) else 0]["name"]
     if match := _ORDINAL.search(lowered):
         index = _ORDINALS[match.group(1).lower()]
-        if index < len(orders) and _REFERS.search(lowered):
+        pointed = _REFERS.search(lowered) or match.group(1).lower() in ("former", "latter")
+        if index < len(orders) and pointed:
             return orders[index]["name"]
     return None
 
@@ -508,8 +514,9 @@ def _by_product(orders: Sequence[RecalledOrder], lowered: str) -> str | None:
 
 _LEANS = re.compile(
     r"^\W*(?:and|also|plus|but|so|what about|how about|what if|and if|same for|same with|"
-    r"does (?:that|it|this)|is (?:that|it|this)|do (?:they|those)|can i (?:do )?(?:that|it))\b|"
-    r"\b(?:that|it|this|those|them|there|one)\b\W*$|"
+    r"does (?:that|it|this)|is (?:that|it|this)|do (?:they|those)|can i (?:do )?(?:that|it)|"
+    r"(?:would|will|could) (?:that|it|this|they)(?: still)?)\b|"
+    r"\b(?:that|it|this|those|them|there|one|then)\b\W*$|"
     r"\b(?:does that|is that|that take|it take|that cost|it cost|for that|with that)\b",
     re.IGNORECASE,
 )
@@ -528,7 +535,11 @@ def _followed_up(
     if own == "greeting" and not _LEANS.search(text):
         return None
     requests = [a for a in understanding.get("asks") or [] if a.get("act") == "request"]
-    if (requests or own in ORDER_INTENTS) and not understanding.get("low_confidence"):
+    # "how fast does the money come back then" after a policy answer asks how refunds work
+    general_refund = own == "refund_status" and not _MINE.search(text)
+    if (requests or (own in ORDER_INTENTS and not general_refund)) and not understanding.get(
+        "low_confidence"
+    ):
         return None  # "and can you cancel it?", "where is #2207?": a matter of its own
     if bare_numbers(text):
         return None  # names an order: not about the last answer
@@ -555,6 +566,7 @@ def _followed_up(
     )
 
 
+_MINE = re.compile(r"\b(?:my|mine|our|i ordered|i bought)\b", re.IGNORECASE)
 _VAGUE = frozenset(
     re.findall(
         r"[a-z']+",
@@ -655,9 +667,11 @@ def remember(state: Mapping[str, Any]) -> Recall:
     named = [str(n) for n in (understanding.get("entities") or {}).get("order_names") or []]
     if len(named) < 2:  # "I have 1123 and 1143 open": numbers the extractor left as numbers
         named = list(dict.fromkeys([*named, *bare_numbers(str(message["text"]))]))
-    orders = listed or (
-        [{"name": n, "items": [], "created_at": None} for n in named] if len(named) > 1 else []
-    )
+    if len(named) > 1:  # "1061 and 1095": in the customer's order, for "the second"
+        known = {o["name"]: o for o in listed}
+        orders = [known.get(n) or {"name": n, "items": [], "created_at": None} for n in named]
+    else:
+        orders = listed
     order = (state.get("order") or {}).get("name") or (named[0] if named else None)
     if not orders:
         orders = list(previous.get("orders") or [])

@@ -76,6 +76,52 @@ PERSONAL_CASES = frozenset({"customer_request", "frustration"})
 """Escalations where the customer wants a person: everything they write goes to that person."""
 
 
+_SAYS = {
+    "cancel_order": r"cancel\w*|call (?:it )?off|stop (?:the|my|this) order|"
+    r"don'?t (?:want|need) it",
+    "change_address": r"address|ship (?:it )?to|send (?:it )?to|deliver (?:it )?to|moved|moving|"
+    r"wrong (?:street|flat|apartment|house)",
+    "return_item": r"return\w*|send (?:it |them |this |these )?back|take (?:it |them )?back",
+    "exchange_item": r"exchang\w*|swap\w*|different (?:size|colou?r)|(?:bigger|smaller) size",
+    "refund_request": r"refund\w*|money back|reimburs\w*|credit (?:me|back)",
+    "damaged_item": r"damag\w*|broke\w*|torn|tear|rip(?:ped|s)?|crack\w*|dent\w*|leak\w*|"
+    r"stain\w*|scratch\w*|smash\w*|shatter\w*|snapp\w*|bent|crush\w*|faulty|defect\w*|"
+    r"wrong|missing|not (?:working|what i ordered)|(?:doesn'?t|does not|won'?t|stopped) work\w*|"
+    r"hole|ruin\w*|mou?ldy|wet|fell apart|falling apart|came apart|dead on arrival|doa",
+}
+"""Words without which a message does not ask for this action on an order: "the belt, did that
+get delivered" is no damage report, whatever the classifier leans to."""
+_SAYS_PATTERNS = {intent: re.compile(rf"\b(?:{words})\b", re.I) for intent, words in _SAYS.items()}
+
+
+def says(intent: str, text: str) -> bool:
+    """Whether `text` names the action `intent` stands for (true for intents that only read)."""
+    pattern = _SAYS_PATTERNS.get(intent)
+    return pattern is None or bool(pattern.search(text))
+
+
+_BARE_NUMBER = re.compile(
+    r"(?<![\w$€£.,/-])#?(\d{3,7})\b(?!\s*(?:%|days?|dollars?|usd|cad|eur|\.\d))"
+)
+
+
+def bare_numbers(text: str) -> list[str]:
+    """Numbers that could be order numbers ("it's 1092"), as order names (`#1092`)."""
+    return [f"#{n}" for n in _BARE_NUMBER.findall(text)]
+
+
+BARE_ORDER_WORDS = 6
+"""A message this short names an order with a bare number ("what's in 1056")."""
+CONTENTS = re.compile(
+    r"\bwhat (?:else )?(?:was|is|'?s|were|are) in\b|\bwhat did i (?:get|buy|order)\b|\bhow much "
+    r"(?:was|did|is|does)\b|\b(?:the )?total\b|\bwhat(?:'s| is| was) on\b|\bwhich items?\b|"
+    r"\bwhat did (?:i|we|it|that|this|they) (?:end up )?(?:pay|paying|cost)\b|\bcost (?:me|us)\b|"
+    r"\bwhat i paid\b",
+    re.IGNORECASE,
+)
+"""A question about what an order holds or cost ("what's in it?", "what did that cost me")."""
+
+
 def is_order_ask(ask: Mapping[str, Any]) -> bool:
     """A request or report about an order, or a question about one's own order's status."""
     intent = str(ask.get("intent", ""))
@@ -108,9 +154,17 @@ _ABOUT_OWN = re.compile(
 
 _ABOUT_TEAM = re.compile(
     r"\b(?:when|what time|hours?|open|opening|around|available|weekends?|saturdays?|sundays?|"
-    r"holidays?|phone number|email address|how (?:do|can) i (?:reach|contact|call|email))\b",
+    r"holidays?|phone number|email address|how (?:do|can) i (?:reach|contact|call|email)|"
+    r"(?:a|your|the) (?:phone |telephone )?number (?:i|we) can (?:call|ring|phone|text|use)|"
+    r"(?:call|ring|phone) you)\b",
     re.IGNORECASE,
 )
+_WHEN = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:when|what time|what hours|which days|how late|how early|until "
+    r"what time|are you open)\b",
+    re.IGNORECASE,
+)
+"""A question about when: "what time of day can I get hold of a real person" asks the hours."""
 _WANTS_PERSON = re.compile(
     r"\b(?:talk|speak|chat)\s+(?:to|with)\b|\b(?:human|real person|someone|representative|"
     r"manager|supervisor)\b|\bput me through\b|\btransfer me\b",
@@ -120,7 +174,9 @@ _WANTS_PERSON = re.compile(
 
 def asks_about_team(text: str) -> bool:
     """A question about the support team (its hours, how to reach it), not a wish for a person."""
-    return bool(_ABOUT_TEAM.search(text)) and not _WANTS_PERSON.search(text)
+    if not _ABOUT_TEAM.search(text):
+        return False
+    return not _WANTS_PERSON.search(text) or bool(_WHEN.search(text))
 
 
 def is_general_question(state: Mapping[str, Any]) -> bool:
@@ -180,11 +236,24 @@ def effective_intent(state: Mapping[str, Any]) -> tuple[str, bool]:
         chosen = _intent_from_asks(state, intent, low)
         if chosen is not None:
             intent, low = chosen
+    text = str((state.get("message") or {}).get("text", ""))
+    # a bare number names an order only in a short message: in a longer one it may be a postal
+    # code, a year or an amount
+    short = len(text.split()) <= BARE_ORDER_WORDS
+    named = entities.get("order_names") or (bare_numbers(text) if short else [])
+    if named and (
+        intent == "out_of_scope"
+        or (low and intent not in ORDER_INTENTS and not knowledge_questions(state))
+        or (low and intent in ORDER_INTENTS and not says(intent, text))
+        or (low and intent not in ORDER_INTENTS and CONTENTS.search(text))
+    ):
+        # "what's in 1056", "typo on my part: 4108": a named order and nothing clearer to do is
+        # a question about that order; reading it is harmless, and no action starts unasked.
+        return "order_details", False
     if low and intent in ORDER_INTENTS and entities.get("order_names"):
         # Unsure between order requests, but about a named order: looking it up is harmless
         # and anything irreversible is still proposed and confirmed first.
         return intent, False
-    text = str((state.get("message") or {}).get("text", ""))
     if low and intent in ORDER_READ_INTENTS and _MY_ORDERS.search(text):
         # "can you pull up my orders?": reading one's own orders is harmless, and the list
         # (or the one order) is a better answer than asking what the message is about.
@@ -196,7 +265,10 @@ def effective_intent(state: Mapping[str, Any]) -> tuple[str, bool]:
 
 
 _MY_ORDERS = re.compile(
-    r"\bmy (?:(?:recent|last|past|previous|open|current) )?(?:orders|purchases)\b", re.I
+    r"\bmy (?:(?:recent|last|past|previous|open|current) )?(?:orders|purchases)\b|"
+    r"\b(?:orders|purchases) (?:on|in|under|for) my (?:account|name|email)\b|"
+    r"\bwhat orders\b|\b(?:list|show|pull up|see|check) (?:all )?(?:the |my )?orders\b",
+    re.I,
 )
 
 
@@ -358,13 +430,14 @@ def _decide(state: dict[str, Any], policy: StorePolicy) -> Decision:
     assumed = not understanding.get("language_confidence")  # too short to tell: never held
     if language_decision(language, policy, assumed=assumed) == "escalate":
         return _escalate("unsupported_language", unsupported_language_reason(language))
-    if intent == "human_agent" and not low_confidence:
+    if intent == "human_agent":
         text = str((state.get("message") or {}).get("text", ""))
         if is_general_question(state) and asks_about_team(text):
             # "When is your team around?" asks about the team; the knowledge store answers it,
             # and if it can't, a person does.
             return Decision("retrieve", "a question about reaching the team", "answer")
-        return _escalate("customer_request", "The customer asked for a person.")
+        if not low_confidence:
+            return _escalate("customer_request", "The customer asked for a person.")
     if float(understanding.get("frustration", 0.0)) >= FRUSTRATION_LIMIT:
         return _escalate("frustration", "The customer is very frustrated.", "high")
     if pending:

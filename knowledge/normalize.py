@@ -199,6 +199,11 @@ _SYNONYMS = {
     "guaranteed": "warranty",
     "warranty": "guarantee",
     "reach": "contact",
+    "christmas": "holiday",
+    "xmas": "holiday",
+    "hanukkah": "holiday",
+    "thanksgiving": "holiday",
+    "holidays": "holiday",
 }
 _STOPWORDS = frozenset(
     " ".join(

@@ -49,6 +49,10 @@ def _queries(state: AgentState) -> list[dict[str, Any]]:
         # Not read as a follow-up, but unanswerable on its own ("how long are they valid?"):
         # searched again in the light of the last answer.
         leaning = recall and recall.get("question") and not resolved
+        search = {"search": in_context(recall, text)} if leaning and recall else {}
+        if not search and state.get("intent") == "human_agent":
+            # "what time of day can I get hold of a real person": a question about the team
+            search = {"search": f"{text} ({TEAM_WORDS})"}
         return [
             {
                 "text": text,
@@ -56,12 +60,14 @@ def _queries(state: AgentState) -> list[dict[str, Any]]:
                 "topic": None,
                 "focus": resolved.get("focus") or [],
                 "answered": resolved.get("answered") or [],
-                **({"search": in_context(recall, text)} if leaning and recall else {}),
+                **search,
             }
         ]
     return with_context(questions)
 
 
+TEAM_WORDS = "support team hours contact"
+"""Searched with a question about reaching the team, whose own words rarely name the topic."""
 ELLIPTICAL_WORDS = 7
 """A question this short leans on the one before it ("and how many days do I get?")."""
 

@@ -597,7 +597,56 @@ def read_message(
         asks.append(ask)
     if pending_context:  # nothing but context: the message is one report
         asks.append(_ask(readings[0], None, keep=True) or _fallback(readings[0]))
+    if _NOT_ABOUT_AN_ORDER.search(text):
+        asks = _general(asks)
     return whole, split, tuple(asks)
+
+
+_NOT_ABOUT_AN_ORDER = re.compile(
+    r"\b(?:(?:is|it'?s|this'?s|that'?s)(?:n'?t| not) (?:about|regarding|for) (?:an?|my|any|one "
+    r"of my|a specific|a particular) (?:\w+ )?(?:orders?|purchases?)|not about (?:an?|my|any|one "
+    r"of my) (?:\w+ )?(?:orders?|purchases?)|(?:nothing|not) (?:ordered|bought|purchased) yet|"
+    r"(?:haven'?t|have not|didn'?t|did not) (?:ordered|bought|purchased|placed an order)(?: "
+    r"anything)?(?: yet)?\b(?! (?:arrive|come|turn))|no orders? (?:yet|placed)|"
+    r"(?:just )?a general (?:policy )?(?:question|q)\b|general (?:policy )?q\b|"
+    r"before i (?:order|buy|purchase|place an order))",
+    re.IGNORECASE,
+)
+"""The customer says the message is a general question ("this isn't about an order of mine",
+"nothing ordered yet"): its order words ask how things work, not about an order of theirs."""
+GENERAL_TOPICS = {
+    **QUESTION_TOPICS,
+    "refund_status": "policy_question",
+    "track_order": "delivery_options",
+    "order_details": "policy_question",
+}
+
+
+def _general(asks: list[Ask]) -> list[Ask]:
+    """The asks of a message that says it is a general question: the saying set aside, and what
+    reads as an order matter taken as a question about how that works."""
+    kept = [
+        a
+        for a in asks
+        if not (_NOT_ABOUT_AN_ORDER.search(a.text) and len(_words(a.text)) <= GENERAL_NOTE_WORDS)
+    ] or asks
+    return [
+        Ask(
+            a.text,
+            DialogueAct.QUESTION,
+            GENERAL_TOPICS[a.intent],
+            a.confidence,
+            a.low_confidence,
+            a.intent,
+        )
+        if a.intent in GENERAL_TOPICS and a.act != DialogueAct.YES_NO
+        else a
+        for a in kept
+    ]
+
+
+GENERAL_NOTE_WORDS = 9
+"""A part this short that says the message is general says nothing else ("nothing ordered yet")."""
 
 
 def _with_text(ask: Ask, text: str) -> Ask:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from evals.conversations.runner import SETS, evaluate_conversations, load_exchanges
+from evals.conversations.runner import SETS, TEST_SET, evaluate_conversations, load_exchanges
 
 app = typer.Typer(add_completion=False)
 
@@ -16,7 +16,8 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(
     exchanges_set: Annotated[
-        str, typer.Option("--set", help="followups or fresh (dev sets), fresh2 (the test set)")
+        str,
+        typer.Option("--set", help="followups, fresh or fresh2 (dev sets), fresh3 (the test set)"),
     ] = "followups",
     store: Annotated[str, typer.Option(help="demo, second or both")] = "both",
     kind: Annotated[str | None, typer.Option(help="only exchanges of this kind")] = None,
@@ -45,7 +46,7 @@ def main(
         for value, (passed, total) in report.by(key).items():
             table.add_row(key, value, str(passed), str(total), f"{passed / total:.3f}")
     console.print(table)
-    if failures:
+    if failures and exchanges_set != TEST_SET:  # nobody may tune on the test set
         for result in report.results:
             for failure in result.failures:
                 console.print(f"{result.id} ({result.kind}) turn {failure.turn}: {failure.what}")

@@ -256,3 +256,24 @@ def test_understand_exposes_the_asks() -> None:
     assert len(result.asks) == 2
     assert result.trace()["asks"] == [ask.trace() for ask in result.asks]
     assert understand("hi").asks[0].act == DialogueAct.SMALL_TALK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Not about one of my orders - how quickly does a refund land on a debit card?",
+        "haven't bought anything yet. if the size is wrong can I swap it?",
+        "just a general question: how long does tracking take to show up?",
+    ],
+)
+def test_a_message_that_says_it_is_general_asks_no_order_matter(text: str) -> None:
+    asks = asks_of(text)
+    assert asks and all(a.act == DialogueAct.QUESTION for a in asks), asks
+    assert not [a for a in asks if a.intent in ORDER_INTENTS], asks
+    # The saying itself is set aside, not answered.
+    assert not [a for a in asks if len(a.text.split()) <= 5 and "yet" in a.text], asks
+
+
+def test_an_order_not_received_yet_is_still_an_order_matter() -> None:
+    asks = asks_of("I haven't received my order yet, where is it?")
+    assert any(a.intent == "track_order" for a in asks), asks

@@ -512,3 +512,66 @@ def test_an_order_number_after_a_question_about_cancelling_acts_on_that_order() 
     )
     # Another request of its own is not taken for the order the question was about.
     assert resolve(recall, _understood("track_order"), "where is #2207?", _reader()) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "own", "order", "intent"),
+    [
+        # a product named with a status question is no damage report, whatever the classifier says
+        ("the mug, did that turn up yet", "damaged_item", "#2003", "track_order"),
+        ("the socks - what did those cost me", "damaged_item", "#2002", "order_details"),
+        ("the tent one, any news", "refund_request", "#2001", "track_order"),
+        ("the latter please", "order_details", "#2003", "order_details"),
+        ("the former", "order_details", "#2001", "order_details"),
+        ("the newer of the two orders, what's in it", "order_details", "#2002", "order_details"),
+    ],
+)
+def test_a_reference_takes_its_action_only_from_words_that_name_it(
+    text: str, own: str, order: str, intent: str
+) -> None:
+    resolution = resolve(LISTED, _understood(own), text, _reader())
+    assert resolution is not None and resolution.kind == "reference"
+    assert (resolution.order, resolution.intent) == (order, intent)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "make that 2002",
+        "scratch that - 2002",
+        "I mixed them up, 2002 is the one",
+        "pardon, I meant #2002",
+    ],
+)
+def test_more_ways_of_correcting_the_order(text: str) -> None:
+    recall: Recall = {**LISTED, "intent": "track_order", "order": "#2001"}
+    resolution = resolve(recall, _understood("out_of_scope", low=True), text, _reader())
+    assert resolution is not None and resolution.kind == "correction"
+    assert (resolution.intent, resolution.order) == ("track_order", "#2002")
+
+
+def test_the_other_one_of_several_is_picked_by_its_product_and_starts_no_action() -> None:
+    recall: Recall = {**LISTED, "intent": "track_order", "order": "#2001", "orders": []}
+    resolution = resolve(
+        recall,
+        _understood("damaged_item"),
+        "The other one actually. The mug.",
+        _reader(),
+        lambda: LISTED["orders"],
+    )
+    assert resolution is not None and resolution.kind == "correction"
+    assert (resolution.intent, resolution.order) == ("track_order", "#2003")
+
+
+def test_orders_the_customer_names_are_remembered_in_their_order() -> None:
+    state = {
+        "message": {"text": "can you check 2003 and 2001?", "sent_at": "2026-11-20T10:00:00Z"},
+        "understanding": {"entities": {"order_names": ["#2003", "#2001"]}},
+        "orders": [{"name": "#2001", "items": ["Ridge Tent"], "created_at": None}],
+        "order": {"name": "#2003"},
+    }
+    recall = remember(state)
+    assert [o["name"] for o in recall["orders"]] == ["#2003", "#2001"]
+    assert recall["orders"][1]["items"] == ["Ridge Tent"]  # what was looked up is kept
+    second = resolve(recall, _understood("order_details", low=True), "the second one?", _reader())
+    assert second is not None and second.order == "#2001"

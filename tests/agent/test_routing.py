@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from agent.routing import decide
+from agent.routing import asks_about_team, decide
 from tools.policy import StorePolicy
 
 POLICY = StorePolicy()
@@ -165,10 +165,36 @@ def test_a_delivery_time_question_about_the_order_under_discussion_tracks_it() -
 
 
 def test_an_unsure_order_request_about_a_named_order_still_looks_at_it() -> None:
-    named = state("return_item", low=True, entities={"order_names": ["#T3"]})
+    named = state(
+        "return_item",
+        low=True,
+        entities={"order_names": ["#T3"]},
+        message={"text": "#T3 the boots, send them back i guess"},
+    )
     assert (decide(named, POLICY).route, decide(named, POLICY).intent) == ("act", "return_item")
-    unnamed = state("return_item", low=True)
+    unnamed = state("return_item", low=True, message={"text": "send them back i guess"})
     assert decide(unnamed, POLICY).route == "ask"
+
+
+@pytest.mark.parametrize(
+    ("intent", "low", "text"),
+    [
+        ("damaged_item", True, "typo on my part: 4108"),
+        ("refund_request", True, "#4108 the boots"),
+        ("out_of_scope", False, "what's in 1056"),
+        ("discount_code", True, "can you check #4116 and #4104?"),
+    ],
+)
+def test_a_named_order_with_nothing_clearer_to_do_is_read_not_acted_on(
+    intent: str, low: bool, text: str
+) -> None:
+    named = state(intent, low=low, entities={"order_names": ["#4108"]}, message={"text": text})
+    decision = decide(named, POLICY)
+    assert (decision.route, decision.intent, decision.situation) == (
+        "act",
+        "order_details",
+        "order_details",
+    )
 
 
 def ask(text: str, act: str, intent: str, topic: str | None = None, conf: float = 0.9) -> dict:
@@ -270,3 +296,19 @@ def test_after_a_safety_escalation_everything_joins_the_case() -> None:
         asks=[ask("do you ship to Norway?", "question", "delivery_options")],
     )
     assert decide(asked, POLICY).situation == "already_escalated"
+
+
+@pytest.mark.parametrize(
+    ("text", "about_team"),
+    [
+        ("what time of day can I get hold of an actual human?", True),
+        ("is there a number I can ring?", True),
+        ("are you open on bank holidays?", True),
+        ("I want to talk to a real person", False),
+        ("put me through to a manager", False),
+    ],
+)
+def test_questions_about_reaching_the_team_are_told_from_wanting_a_person(
+    text: str, about_team: bool
+) -> None:
+    assert asks_about_team(text) is about_team
