@@ -241,12 +241,11 @@ def effective_intent(state: Mapping[str, Any]) -> tuple[str, bool]:
     # code, a year or an amount
     short = len(text.split()) <= BARE_ORDER_WORDS
     named = entities.get("order_names") or (bare_numbers(text) if short else [])
-    if named and (
-        intent == "out_of_scope"
-        or (low and intent not in ORDER_INTENTS and not knowledge_questions(state))
-        or (low and intent in ORDER_INTENTS and not says(intent, text))
-        or (low and intent not in ORDER_INTENTS and CONTENTS.search(text))
-    ):
+    unsure_of_action = intent in ORDER_INTENTS and not says(intent, text)
+    unsure_of_topic = intent not in ORDER_INTENTS and (
+        not knowledge_questions(state) or bool(CONTENTS.search(text))
+    )
+    if named and (intent == "out_of_scope" or (low and (unsure_of_action or unsure_of_topic))):
         # "what's in 1056", "typo on my part: 4108": a named order and nothing clearer to do is
         # a question about that order; reading it is harmless, and no action starts unasked.
         return "order_details", False
