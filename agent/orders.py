@@ -67,3 +67,35 @@ def describe_lines(lines: list[dict[str, Any]]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+_PART_CUE = (
+    r"(?:just|only|remove|drop|without|take off|take out)\s+"
+    r"(?:the\s+|that\s+|this\s+|my\s+|one\s+)?"
+)
+_SOME_ITEM = re.compile(
+    rf"\b{_PART_CUE}(?:item|thing|piece|product|line)\b|\bone of the (?:items|things)\b"
+    r"|\bpart of (?:the|my|this|that) order\b",
+    re.IGNORECASE,
+)
+
+
+def part_asked_for(lines: list[dict[str, Any]], text: str) -> str | None:
+    """The part of a multi-item order a request is limited to ('cancel just the headlamp',
+    'remove that item'), described; None when it is about the whole order.
+
+    Naming an item is not enough ('cancel the order with the tent' picks the order): the item
+    must follow a word that singles it out.
+    """
+    if len(lines) < 2:
+        return None
+    lowered = text.lower()
+    named = []
+    for line in lines:
+        title = str(line.get("name", "")).lower().split(" - ")[0]
+        words = re.findall(r"[a-z]{4,}", title)
+        if any(re.search(rf"\b{_PART_CUE}(?:[a-z-]+\s+){{0,2}}{w}s?\b", lowered) for w in words):
+            named.append(line)
+    if named and len(named) < len(lines):
+        return " and ".join(f"the {line.get('name')}" for line in named)
+    return "one of its items" if _SOME_ITEM.search(text) else None

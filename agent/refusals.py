@@ -559,6 +559,15 @@ def _customer_not_found(case: Case) -> Explanation:
     return Explanation(text, "Give the order number and its email or phone.")
 
 
+def _partial(case: Case) -> Explanation:
+    part = case.facts.get("part") or "one of its items"
+    text = (
+        f"I can only cancel {case.name} as a whole, not just {part}. If you like, I can cancel the "
+        "whole order, or pass it to a person on our team who can change what's in it."
+    )
+    return Explanation(text, "Cancel the whole order, or ask a person to edit it.")
+
+
 def _not_found(case: Case) -> Explanation:
     """The same words for a missing order and someone else's: nothing about the order leaks."""
     text = (
@@ -587,6 +596,7 @@ EXPLAINERS: dict[Reason, Callable[[Case], Explanation]] = {
     Reason.EXCEEDS_PAID: _exceeds_paid,
     Reason.ALREADY_REFUNDED: _refunded,
     Reason.NOTHING_TO_REFUND: _refunded,
+    Reason.PARTIAL_ORDER: _partial,
     Reason.SHOP_REFUSED: _shop_refused,
 }
 """One explainer per `Reason`; a test fails when a new member has none."""

@@ -42,6 +42,8 @@ class Reason(StrEnum):
     EXCEEDS_PAID = "exceeds_paid"
     ALREADY_REFUNDED = "already_refunded"
     NOTHING_TO_REFUND = "nothing_to_refund"
+    PARTIAL_ORDER = "partial_order"
+    """Only part of an order was asked for; cancellations take whole orders."""
     SHOP_REFUSED = "shop_refused"
     """Shopify's own validation (`userErrors`) said no."""
 

@@ -22,6 +22,7 @@ from agent.orders import (
     candidates,
     describe_lines,
     fulfillment_allowed,
+    part_asked_for,
 )
 from agent.proof import customer_identity
 from agent.state import AgentState
@@ -183,6 +184,19 @@ def _for_intent(
                 "cancel_order",
                 lines=eligibility,
                 eligibility=eligibility,
+            )
+        if part := part_asked_for(order["lines"], turn.state["message"]["text"]):
+            turn.update["actions"].append(
+                {
+                    "tool": "cancel_order",
+                    "args": {"order": name},
+                    "status": "refused",
+                    "detail": f"Only part of the order was asked for ({part}).",
+                    "reason": "partial_order",
+                }
+            )
+            return turn.refuse(
+                "cancel_not_allowed", "partial_order", "cancel_order", facts={"part": part}
             )
         if over := cancel_refund_over_limit(order, policy):
             amount, limit = over

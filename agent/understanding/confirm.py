@@ -15,7 +15,8 @@ import unicodedata
 _YES = (
     r"yes|yess+|yes+ please|yeah|yea|yep|yup|ya|yah|sure|ok|okay|okey|k|kk|alright|all right|"
     r"correct|right|exactly|absolutely|definitely|certainly|affirmative|confirm|confirmed|"
-    r"i confirm|go ahead|go for it|please do|do it|please proceed|proceed|that's right|"
+    r"i confirm|go ahead|please go ahead|go right ahead|you can go ahead|go for it|please do|do it|"
+    r"please proceed|proceed|that's right|"
     r"thats right|that is right|that's correct|sounds good|perfect|fine|of course|"
     r"si|sí|oui|ja|sim|da|claro|vale|d'accord|bien sur|bien sûr|genau|y"
 )

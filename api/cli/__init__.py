@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import chat, db, keys, knowledge, sandbox, serve
+from . import chat, db, evals, keys, knowledge, sandbox, serve
 
 app = typer.Typer(
     name="threadline",
@@ -18,6 +18,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(knowledge.app, name="knowledge")
+app.add_typer(evals.app, name="eval")
 
 
 def main() -> None:

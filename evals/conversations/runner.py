@@ -103,7 +103,7 @@ def store_dir_for(store: str) -> Iterator[Path]:
     if store == "demo":
         yield DEMO_STORE_DIR
         return
-    from tests.agent.second_store import write_second_store
+    from evals.stores.second import write_second_store
 
     with tempfile.TemporaryDirectory(prefix="threadline-second-") as tmp:
         yield write_second_store(Path(tmp))

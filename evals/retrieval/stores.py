@@ -2,7 +2,7 @@
 
 The demo store's knowledge is a directory in the repository. The second store (Fjord & Pine
 Outfitters) is worded differently on purpose; its documents are written by the test fixtures
-(`tests/agent/second_store.py`), so the evaluation writes them into a scratch directory instead
+(`evals/stores/second.py`), so the evaluation writes them into a scratch directory instead
 of keeping a copy that could drift. Its questions (`second_store_heldout.jsonl`) were written
 without looking at the agent tests' phrasings, so tuning on them is tuning on unseen wording.
 """
@@ -39,7 +39,7 @@ class EvalStore:
 
 def second_store_documents() -> dict[str, str]:
     """File name -> Markdown of the second store's knowledge, as the agent tests write it."""
-    from tests.agent.second_store import KNOWLEDGE
+    from evals.stores.second import KNOWLEDGE
 
     return dict(KNOWLEDGE)
 

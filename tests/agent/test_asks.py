@@ -277,3 +277,9 @@ def test_a_message_that_says_it_is_general_asks_no_order_matter(text: str) -> No
 def test_an_order_not_received_yet_is_still_an_order_matter() -> None:
     asks = asks_of("I haven't received my order yet, where is it?")
     assert any(a.intent == "track_order" for a in asks), asks
+
+
+@pytest.mark.slow
+def test_a_yes_with_please_go_ahead_is_all_yes_and_nothing_left_to_answer() -> None:
+    for text in ("Yes, please go ahead.", "ok, you can go ahead", "please go ahead"):
+        assert {a.act for a in asks_of(text)} == {DialogueAct.YES_NO}, text

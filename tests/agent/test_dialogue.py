@@ -31,8 +31,8 @@ from agent.dialogue import (
 )
 from agent.nodes.retrieve import focused
 from agent.routing import effective_intent
+from evals.stores import second as fjord
 from tests.agent import demo
-from tests.agent import second_store as fjord
 from tests.agent.conftest import AgentApi, make_agent_api, vouched
 
 

@@ -480,3 +480,30 @@ def test_a_customer_unknown_to_the_shop_is_looked_up_once(agent_api: AgentApi) -
     )
     assert len(lookups(first)) == 1
     assert lookups(second) == []
+
+
+def test_cancelling_part_of_an_order_is_refused_with_what_can_be_done(
+    agent_api: AgentApi,
+) -> None:
+    def unshipped_with_items(o: dict) -> bool:
+        unshipped = o["fulfillment_status"] is None and not o["cancelled_at"]
+        return unshipped and len(o["line_items"]) > 1
+
+    order = pick(unshipped_with_items, agent_api.used)
+    email = owner_email(order)
+    item = order["line_items"][0]["title"].lower()
+    body = agent_api.send(
+        "chat",
+        f"could you cancel just the {item} from {order['name']}? I still want the rest",
+        handle="visitor-part-1",
+        **vouched(email),
+    )
+    assert [(a["tool"], a["status"]) for a in body["actions"]] == [("cancel_order", "refused")]
+    reply = body["reply"]["text"]
+    assert f"only cancel order {order['name']} as a whole" in reply and item in reply.lower()
+    assert "YES" not in reply
+    assert agent_api.order(order["name"], email=email)["cancelled_at"] is None
+    whole = agent_api.send(
+        "chat", f"ok then cancel all of {order['name']}", handle="visitor-part-1", **vouched(email)
+    )
+    assert whole["outcome"] == "escalated" or "YES" in whole["reply"]["text"]

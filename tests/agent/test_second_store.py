@@ -3,7 +3,7 @@
 Written from the outside: only `POST /v1/messages` (and the routes the contract names) and the
 store directory. Orders are picked by what they are and every expected fact (order names, tracking
 numbers, carriers, dates, the 45-day window, the knowledge's numbers) comes from the data
-`tests/agent/second_store.py` writes, never from the agent. Part (a) ports the demo-store
+`evals/stores/second.py` writes, never from the agent. Part (a) ports the demo-store
 scenarios; part (b) pins what the agent must also do on a store it has never seen.
 """
 
@@ -17,16 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.agent.conftest import AgentApi, make_agent_api, vouched
-from tests.agent.demo import (
-    is_open,
-    line_total,
-    owner_email,
-    owner_phone,
-    refunded,
-    shipments,
-)
-from tests.agent.second_store import (
+from evals.stores.second import (
     CUSTOMERS,
     EDT,
     GIFT_CARD_VALIDITY,
@@ -58,6 +49,15 @@ from tests.agent.second_store import (
     unshipped,
     write_second_store,
 )
+from tests.agent.conftest import AgentApi, make_agent_api, vouched
+from tests.agent.demo import (
+    is_open,
+    line_total,
+    owner_email,
+    owner_phone,
+    refunded,
+    shipments,
+)
 
 SAFETY_CODES = {"legal", "chargeback", "self_harm", "harassment"}
 
@@ -72,6 +72,7 @@ def fjord(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentApi]:
         api.used.update(o["name"] for o in orders_of(_customer_with_two_open_orders_by_email()))
         _, big, target = _refund_escalated_customer()
         api.used.update((big["name"], target["name"]))
+        api.used.add(_open_order_of_several_items()["name"])
         yield api
 
 
@@ -123,6 +124,18 @@ def big_refundable(order: dict[str, Any]) -> bool:
         (delivered_days_ago(order) or 99) <= WINDOW_DAYS
         and not refunded(order)
         and sum(line_total(li) for li in order["line_items"]) > REFUND_LIMIT
+    )
+
+
+def _open_order_of_several_items() -> dict[str, Any]:
+    """One no other scenario writes to (the refund-escalation scenario cancels its target)."""
+    _, _, cancelled_there = _refund_escalated_customer()
+    return find(
+        lambda o: (
+            cancellable_here(o)
+            and len(o["line_items"]) > 1
+            and o["name"] != cancelled_there["name"]
+        )
     )
 
 
@@ -1007,3 +1020,17 @@ def test_after_a_safety_escalation_everything_goes_to_the_person(
         assert body["outcome"] == "escalated", (later, body["reply"]["text"])
         assert body["actions"] == []
         assert body["reply"]["text"].strip()
+
+
+def test_cancelling_part_of_an_order_is_refused(fjord: AgentApi) -> None:
+    order = _open_order_of_several_items()  # reserved by the fixture: no earlier write takes it
+    email = order["email"]
+    body = fjord.send(
+        "email",
+        f"Hello, on order {order['name']} please cancel one of the items and keep the others.",
+        email=email,
+    )
+    print("DEBUG", order["name"], body)
+    assert [(a["tool"], a["status"]) for a in body["actions"]] == [("cancel_order", "refused")]
+    assert f"only cancel order {order['name']} as a whole" in body["reply"]["text"]
+    assert fjord.order(order["name"], email=email)["cancelled_at"] is None

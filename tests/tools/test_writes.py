@@ -392,7 +392,8 @@ def test_update_address_refusals(tools: ShopifyTools) -> None:
 
 
 def test_every_refusal_reason_is_exercised() -> None:
-    """Keep this list in step with `Reason`: each code has a test above or in test_reads."""
+    """Keep this list in step with `Reason`: each code has a test above, in test_reads or (for
+    the agent's own refusals) in tests/agent."""
     covered = {
         "identity_required",
         "order_not_found",
@@ -413,6 +414,7 @@ def test_every_refusal_reason_is_exercised() -> None:
         "already_refunded",
         "nothing_to_refund",
         "shop_refused",
+        "partial_order",  # the agent's refusal: tests/agent/test_order_parts.py
     }
     assert covered == {reason.value for reason in Reason}
 
