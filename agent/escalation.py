@@ -29,6 +29,7 @@ REASON_CODES = (
     "policy_exception",
     "internal_error",
     "unsupported_language",
+    "review_rejected",
 )
 
 

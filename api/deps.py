@@ -91,3 +91,5 @@ ReaderKey = Annotated[ApiKey, Depends(require_roles(Role.helpdesk, Role.reviewer
 """Anyone who works cases: helpdesks and reviewers (and admins)."""
 HelpdeskKey = Annotated[ApiKey, Depends(require_roles(Role.helpdesk))]
 AdminKey = Annotated[ApiKey, Depends(require_roles())]
+ReviewerKey = Annotated[ApiKey, Depends(require_roles(Role.reviewer))]
+"""Reviewers (and admins): the review queue and the gate."""

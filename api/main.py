@@ -16,11 +16,15 @@ from api.routes import (
     conversations,
     customers,
     escalations,
+    gate,
     health,
     keys,
     knowledge,
     messages,
+    outbox,
     privacy,
+    review_page,
+    reviews,
     shopify_webhooks,
     traces,
 )
@@ -89,6 +93,10 @@ def create_app(
         knowledge,
         privacy,
         shopify_webhooks,
+        reviews,
+        gate,
+        outbox,
+        review_page,
     ):
         app.include_router(module.router)
     return app

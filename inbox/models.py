@@ -255,11 +255,23 @@ class ReviewStatus(StrEnum):
     rejected = "rejected"
 
 
+class ReviewKind(StrEnum):
+    hold = "hold"
+    """Stage `review`: the reply waits for the decision; approving sends it."""
+    draft = "draft"
+    """Stage `draft`: a suggestion for a person; approving sends it as theirs."""
+    sample = "sample"
+    """Stage `autonomous`: the reply was sent; the review judges it after the fact."""
+
+
 class Review(SQLModel, table=True):
-    """An AI reply held for (or sampled to) a human reviewer."""
+    """An AI reply held for (or sampled to) a human reviewer, and the decision on it."""
 
     __tablename__ = "reviews"
-    __table_args__ = (Index("ix_reviews_status_channel", "status", "channel"),)
+    __table_args__ = (
+        Index("ix_reviews_status_channel", "status", "channel"),
+        Index("ix_reviews_channel_decided", "channel", "decided_at"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("rev"), primary_key=True, max_length=40)
     conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=40)
@@ -269,11 +281,76 @@ class Review(SQLModel, table=True):
     status: ReviewStatus = Field(sa_type=String(20), default=ReviewStatus.pending)
     held: bool = True
     """True when the reply waits for the decision; False for a sample of a reply already sent."""
+    kind: ReviewKind = Field(sa_type=String(20), default=ReviewKind.hold)
+    customer_id: str | None = Field(default=None, index=True, max_length=40)
+    inbound_message_id: str | None = Field(default=None, max_length=40)
+    """The customer's message the reply answers."""
+    intent: str | None = Field(default=None, max_length=50)
+    confidence: float | None = None
+    risks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Why it must be reviewed beyond the stage: `money_moved`, `low_confidence`,
+    `first_on_channel`, `identity_conflict`."""
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """What the reply was built from: `orders` looked at, `sources`, `actions`."""
+    reply_text: str = Field(default="", sa_type=Text)
+    """The AI's reply as written (the message's text becomes the edited text on an edit)."""
+    final_text: str | None = Field(default=None, sa_type=Text)
+    """What went (or, for a sample, should have gone) to the customer after the decision."""
+    category: str | None = Field(default=None, max_length=40)
+    """Why it was rejected or edited: `wrong_facts`, `wrong_action`, `privacy`, `tone` (the
+    critical ones), `incomplete`, `other`."""
+    note: str | None = Field(default=None, sa_type=Text)
+    decided_by: str | None = Field(default=None, max_length=40)
+    """The API key that decided."""
+    decided_by_name: str | None = Field(default=None, max_length=100)
+    escalation_id: str | None = Field(default=None, max_length=40)
+    """The case a rejection opened."""
+    outbox_id: str | None = Field(default=None, max_length=40)
+    """The outbox row an approval sent."""
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     decided_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class ChannelStage(SQLModel, table=True):
+    """A channel's stage as the gate set it; without a row, `policy.yaml`'s stage holds."""
+
+    __tablename__ = "channel_stages"
+
+    channel: Channel = Field(sa_type=String(20), primary_key=True)
+    stage: str = Field(max_length=20)
+    autonomous_intents: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    """In stage `review`: the intents that cleared the gate and are sent at once."""
+    changed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    changed_by: str | None = Field(default=None, max_length=100)
+
+
+class GateEvent(SQLModel, table=True):
+    """A promotion or demotion, with who (or what) decided it and the evidence."""
+
+    __tablename__ = "gate_events"
+    __table_args__ = (Index("ix_gate_events_channel_time", "channel", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=String(20))
+    intent: str | None = Field(default=None, max_length=50)
+    """None for the whole channel."""
+    action: str = Field(max_length=20)
+    """`promoted`, `demoted` (by an admin) or `auto_demoted`."""
+    from_stage: str = Field(max_length=20)
+    to_stage: str = Field(max_length=20)
+    actor: str = Field(max_length=100)
+    reason: str = Field(default="", sa_type=Text)
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
 
 
@@ -313,7 +390,9 @@ class OutboxMessage(SQLModel, table=True):
     channel: Channel = Field(sa_type=String(20))
     recipient: str = Field(max_length=320)
     purpose: str = Field(max_length=40)
-    """Why it is sent: `verification_code`, …"""
+    """Why it is sent: `verification_code`, `reply` (a reviewed reply), …"""
+    review_id: str | None = Field(default=None, max_length=40)
+    """The review that approved it, for a reviewed reply."""
     subject: str | None = Field(default=None, max_length=500)
     body: str = Field(sa_type=Text)
     created_at: datetime = Field(

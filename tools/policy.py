@@ -72,6 +72,17 @@ class ChannelPolicy(_Strict):
     """AI replies held for review before the channel may go autonomous."""
     sample_rate: float = Field(default=0.05, ge=0, le=1)
     """Share of autonomous replies still sent to reviewers."""
+    approval_bar: float = Field(default=0.90, ge=0, le=1)
+    """Promotion needs the approval rate's Wilson 95% lower bound at or above this."""
+    critical_lookback: int = Field(default=50, ge=1)
+    """Promotion needs no critical rejection among this many latest reviews."""
+    demote_after: int = Field(default=20, ge=1)
+    """Sampled reviews after a promotion before their approval rate can demote the channel (a
+    critical rejection demotes at once)."""
+    autonomous_intents: list[str] = Field(default_factory=list)
+    """In stage `review`: intents already sent at once (the gate adds the ones it promotes)."""
+    low_confidence: float = Field(default=0.6, ge=0, le=1)
+    """Autonomous replies to messages understood with less confidence are always sampled."""
 
 
 def _default_channels() -> dict[ChannelName, ChannelPolicy]:

@@ -6,12 +6,13 @@ import hashlib
 from typing import Any
 
 from langgraph.runtime import Runtime
+from sqlmodel import Session
 
 from agent.channels import format_reply
 from agent.context import Context
+from agent.review_gate import channel_policy, current_stage, risks_of
 from agent.state import AgentState
 from agent.trace import traced
-from tools.policy import ChannelPolicy
 
 
 @traced("compose")
@@ -44,11 +45,6 @@ def format_for_channel(state: AgentState, runtime: Runtime[Context]) -> dict[str
     }
 
 
-def channel_policy(policy: Any, channel: str) -> ChannelPolicy:
-    configured: ChannelPolicy | None = policy.channels.get(channel)
-    return configured or ChannelPolicy()
-
-
 def sampled(message_id: str, rate: float) -> bool:
     """A stable coin flip per message, so re-running a message samples it the same way."""
     if rate <= 0:
@@ -59,17 +55,31 @@ def sampled(message_id: str, rate: float) -> bool:
 
 @traced("gate")
 def gate_reply(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """send, hold for review, or draft only, by the channel's autonomy stage."""
+    """send, hold for review, or draft only, by the channel's stage (as the review gate set
+    it); autonomous replies go to reviewers by sample and always when risky."""
+    services = runtime.context.services
     channel = state["message"]["channel"]
-    stage = channel_policy(runtime.context.services.policy, channel)
+    rule = channel_policy(services.policy, channel)
+    with Session(services.engine) as session:
+        stage = current_stage(session, services.policy, channel)
+        risks = risks_of(session, dict(state), rule)
+    intent = state.get("intent") or (state.get("understanding") or {}).get("intent")
+    kind: str | None
     if state.get("escalation") or state.get("situation") == "already_escalated":
-        outcome, review = "escalated", None
-    elif stage.stage == "autonomous":
+        outcome, kind = "escalated", None
+    elif stage.autonomous_for(intent):
         outcome = "replied"
-        review = "sample" if sampled(state["message"]["id"], stage.sample_rate) else None
+        chosen = sampled(state["message"]["id"], rule.sample_rate)
+        kind = "sample" if chosen or risks else None
     else:
-        outcome, review = "held_for_review", "hold"
-    decision = {"stage": stage.stage, "outcome": outcome, "review": review}
+        outcome, kind = "held_for_review", "draft" if stage.stage == "draft" else "hold"
+    decision = {
+        "stage": "autonomous" if stage.autonomous_for(intent) else stage.stage,
+        "outcome": outcome,
+        "review": None if kind is None else ("sample" if kind == "sample" else "hold"),
+        "kind": kind,
+        "risks": risks,
+    }
     runtime.context.trace.note("gate", decision)
     return {"outcome": outcome, "gate": decision}
 

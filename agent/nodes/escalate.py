@@ -38,6 +38,7 @@ NEXT_STEPS = {
     "rebuild (`threadline knowledge ingest`).",
     "max_ai_turns": "The AI could not resolve this; read the thread and take it over.",
     "frustration": "Reply personally with empathy; the customer is upset.",
+    "review_rejected": "Answer the customer yourself; a reviewer rejected the AI's reply.",
     "unsupported_language": "Reply in the customer's language (see `language`), or in the "
     "store's own if no one on the team writes theirs.",
 }

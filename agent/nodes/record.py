@@ -12,7 +12,7 @@ from agent.dialogue import remember
 from agent.state import AgentState
 from agent.trace import traced
 from inbox.conversations import DuplicateMessage, record_event, record_message
-from inbox.models import Author, Channel, Conversation, Direction, Review
+from inbox.models import Author, Channel, Conversation, Direction, Review, ReviewKind
 
 UNRESOLVED = {
     "clarify",
@@ -74,11 +74,24 @@ def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
             session.flush()
         review_id = None
         if gate.get("review") in ("hold", "sample"):
+            understanding = state.get("understanding") or {}
             review = Review(
                 conversation_id=conversation.id,
                 message_id=reply_message.id,
                 channel=Channel(message["channel"]),
                 held=held,
+                kind=ReviewKind(gate.get("kind") or ("hold" if held else "sample")),
+                customer_id=conversation.customer_id,
+                inbound_message_id=message["id"],
+                intent=state.get("intent") or understanding.get("intent"),
+                confidence=understanding.get("confidence"),
+                risks=list(gate.get("risks") or []),
+                reply_text=reply.get("text", ""),
+                context={
+                    "orders": list((state.get("orders_seen") or {}).values()),
+                    "sources": list((state.get("draft") or {}).get("sources", [])),
+                    "actions": list(state.get("actions") or []),
+                },
             )
             session.add(review)
             session.flush()
@@ -89,7 +102,7 @@ def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
                 channel=message["channel"],
                 customer_id=conversation.customer_id,
                 conversation_id=conversation.id,
-                payload={"review_id": review.id, "held": held},
+                payload={"review_id": review.id, "held": held, "kind": review.kind.value},
             )
         for action in state.get("actions") or []:
             record_event(

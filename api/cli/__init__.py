@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import chat, db, evals, keys, knowledge, sandbox, serve
+from . import chat, db, evals, gate, keys, knowledge, review, sandbox, serve
 
 app = typer.Typer(
     name="threadline",
@@ -19,6 +19,8 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(evals.app, name="eval")
+app.add_typer(review.app, name="review")
+app.add_typer(gate.app, name="gate")
 
 
 def main() -> None:

@@ -23,10 +23,12 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals.harness.checks import channel_violations, match_actions, one_or_many
-from evals.harness.runner import CaseResult, RunResult, TurnRecord
+
+if TYPE_CHECKING:  # the review gate imports this module without the runner's weight
+    from evals.harness.runner import CaseResult, RunResult, TurnRecord
 
 RESOLVED_OUTCOMES = ("replied", "held_for_review")
 
@@ -44,6 +46,60 @@ def wilson_lower_bound(successes: int, trials: int, z: float = 1.959964) -> floa
     centre = p + z * z / (2 * trials)
     spread = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
     return (centre - spread) / denominator
+
+
+CRITICAL_REJECTIONS = ("wrong_facts", "wrong_action", "privacy", "tone")
+"""Rejection categories that block promotion and demote an autonomous channel at once."""
+
+
+def gate_numbers(decisions: Iterable[tuple[str, str | None]], lookback: int) -> dict[str, Any]:
+    """The review gate's numbers from decisions, oldest first, each (status, category).
+
+    `approved` counts replies approved unchanged; the approval rate is approved / reviewed and
+    `lower_bound` its Wilson 95% lower bound; `critical_recent` counts critical rejections
+    among the last `lookback` decisions.
+    """
+    made = list(decisions)
+    statuses = Counter(status for status, _ in made)
+    reviewed = len(made)
+    approved = statuses["approved"]
+    recent = made[-lookback:] if lookback > 0 else []
+    return {
+        "reviewed": reviewed,
+        "approved": approved,
+        "edited": statuses["edited"],
+        "rejected": statuses["rejected"],
+        "approval_rate": ratio(approved, reviewed),
+        "lower_bound": wilson_lower_bound(approved, reviewed),
+        "edit_rate": ratio(statuses["edited"], reviewed),
+        "rejection_reasons": dict(
+            Counter(category or "other" for status, category in made if status == "rejected")
+        ),
+        "critical_recent": sum(
+            1
+            for status, category in recent
+            if status == "rejected" and category in CRITICAL_REJECTIONS
+        ),
+    }
+
+
+def promotion_blockers(
+    numbers: Mapping[str, Any], review_first: int, bar: float, lookback: int
+) -> list[str]:
+    """Why the numbers do not allow going autonomous; empty when the rule is met."""
+    blockers = []
+    if numbers["reviewed"] < review_first:
+        blockers.append(f"{numbers['reviewed']} of {review_first} replies reviewed")
+    if numbers["lower_bound"] < bar:
+        blockers.append(
+            f"approval lower bound {numbers['lower_bound']:.3f} is under the bar {bar:.2f} "
+            f"({numbers['approved']} of {numbers['reviewed']} approved unchanged)"
+        )
+    if numbers["critical_recent"]:
+        blockers.append(
+            f"{numbers['critical_recent']} critical rejection(s) in the last {lookback} reviews"
+        )
+    return blockers
 
 
 def pass_rates(results: Iterable[CaseResult]) -> tuple[float | None, float | None]:

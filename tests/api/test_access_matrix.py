@@ -32,6 +32,7 @@ PUBLIC = frozenset({"none", "revoked", *Role})
 READERS = frozenset({Role.helpdesk, Role.reviewer, Role.admin})
 HELPDESK = frozenset({Role.helpdesk, Role.admin})
 ADMIN = frozenset({Role.admin})
+REVIEWERS = frozenset({Role.reviewer, Role.admin})
 
 CALLERS = ("none", "revoked", *Role)
 """No Authorization header, a revoked key, and one live key per role."""
@@ -90,6 +91,23 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/knowledge/ingest"): Rule(ADMIN, 409),
     ("GET", "/v1/privacy/exports"): Rule(ADMIN, 200),
     ("GET", "/v1/privacy/exports/{export_id}"): Rule(ADMIN, 404, "/v1/privacy/exports/pex_missing"),
+    ("GET", "/v1/reviews"): Rule(REVIEWERS, 200),
+    ("GET", "/v1/reviews/{review_id}"): Rule(REVIEWERS, 404, "/v1/reviews/rev_missing"),
+    ("POST", "/v1/reviews/{review_id}/approve"): Rule(
+        REVIEWERS, 404, "/v1/reviews/rev_missing/approve", {}
+    ),
+    ("POST", "/v1/reviews/{review_id}/edit"): Rule(
+        REVIEWERS, 404, "/v1/reviews/rev_missing/edit", {"text": "Thanks!"}
+    ),
+    ("POST", "/v1/reviews/{review_id}/reject"): Rule(
+        REVIEWERS, 404, "/v1/reviews/rev_missing/reject", {"category": "tone"}
+    ),
+    ("GET", "/v1/gate"): Rule(REVIEWERS, 503),
+    ("POST", "/v1/gate/{channel}/promote"): Rule(ADMIN, 503, "/v1/gate/email/promote", {}),
+    ("POST", "/v1/gate/{channel}/demote"): Rule(ADMIN, 503, "/v1/gate/email/demote", {}),
+    ("GET", "/v1/outbox"): Rule(HELPDESK, 200),
+    ("GET", "/review"): Rule(PUBLIC, 200),
+    ("GET", "/review/assets/{name}"): Rule(PUBLIC, 200, "/review/assets/review.js"),
     # A topic the app does not handle: acknowledged (200) and ignored, so nothing changes.
     ("POST", "/webhooks/shopify"): Rule(PUBLIC, 200, json={"id": 1}, signed=True),
 }
