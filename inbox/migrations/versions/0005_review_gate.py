@@ -36,9 +36,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("escalation_id", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("outbox_id", sa.String(length=40), nullable=True))
         batch_op.create_index(batch_op.f("ix_reviews_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_index(
-            "ix_reviews_channel_decided", ["channel", "decided_at"], unique=False
-        )
+        batch_op.create_index("ix_reviews_channel_decided", ["channel", "decided_at"], unique=False)
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("review_id", sa.String(length=40), nullable=True))
