@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
@@ -233,3 +234,45 @@ class EscalationUpdate(StrictRequest):
     status: EscalationStatus = Field(
         description="claimed: a person has it; resolved: closed, the AI answers again."
     )
+
+
+class ReviewCategory(StrEnum):
+    """Why a reply was rejected or edited; the first four are critical (they block promotion)."""
+
+    wrong_facts = "wrong_facts"
+    wrong_action = "wrong_action"
+    privacy = "privacy"
+    tone = "tone"
+    incomplete = "incomplete"
+    other = "other"
+
+
+class ReviewApprove(StrictRequest):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewEdit(StrictRequest):
+    text: str = Field(min_length=1, max_length=20000, description="The reply to send instead.")
+    category: ReviewCategory | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewReject(StrictRequest):
+    category: ReviewCategory
+    note: str | None = Field(default=None, max_length=2000)
+
+
+IntentName = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class GatePromote(StrictRequest):
+    intents: list[IntentName] | None = Field(
+        default=None, max_length=50, description="Only these intents (the rest stay in review)."
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class GateDemote(StrictRequest):
+    to: Literal["review", "draft"] = "review"
+    intent: IntentName | None = Field(default=None, description="Only this intent to review.")
+    note: str = Field(default="", max_length=2000)

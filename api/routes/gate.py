@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from agent.review_gate import GateRefused, demote, gate_status, promote
 from api.deps import AdminKey, ReviewerKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
+from api.schemas import GateDemote, GatePromote
 from inbox.models import Channel, utcnow
 from tools.policy import StorePolicy
 
@@ -77,19 +78,6 @@ class GateOut(BaseModel):
     at: datetime
 
 
-class Promote(BaseModel):
-    intents: list[str] | None = Field(
-        default=None, description="Only these intents (the rest stay in review)."
-    )
-    note: str = Field(default="", max_length=2000)
-
-
-class Demote(BaseModel):
-    to: Literal["review", "draft"] = "review"
-    intent: str | None = Field(default=None, description="Only this intent back to review.")
-    note: str = Field(default="", max_length=2000)
-
-
 def _policy(request: Request) -> StorePolicy:
     runtime = getattr(request.app.state, "store", None)
     if runtime is None:
@@ -112,7 +100,7 @@ def get_gate(request: Request, session: SessionDep, _key: ReviewerKey) -> GateOu
     responses=error_responses(*KEYED, 400, 403, 409, 413, 422),
 )
 def promote_channel(
-    channel: Channel, body: Promote, request: Request, session: SessionDep, key: AdminKey
+    channel: Channel, body: GatePromote, request: Request, session: SessionDep, key: AdminKey
 ) -> ChannelGate:
     """`review` → `autonomous`, for the channel or some of its intents; 409 `gate_not_met`
     with the reasons when the rule does not hold. Recorded in the channel's history."""
@@ -143,7 +131,7 @@ def promote_channel(
     responses=error_responses(*KEYED, 400, 403, 409, 413, 422),
 )
 def demote_channel(
-    channel: Channel, body: Demote, request: Request, session: SessionDep, key: AdminKey
+    channel: Channel, body: GateDemote, request: Request, session: SessionDep, key: AdminKey
 ) -> ChannelGate:
     """Back to `review` (or `draft`), or one intent back to review; always allowed."""
     try:

@@ -17,7 +17,7 @@ from agent.review_gate import RISKS
 from agent.reviews import CATEGORIES, AlreadyDecided, ReviewNotFound, decide
 from api.deps import ReviewerKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
-from api.schemas import RecordId
+from api.schemas import RecordId, ReviewApprove, ReviewCategory, ReviewEdit, ReviewReject
 from inbox.conversations import as_utc, message_view
 from inbox.models import (
     ApiKey,
@@ -46,16 +46,7 @@ class Risk(StrEnum):
 assert tuple(r.value for r in Risk) == RISKS
 
 
-class Category(StrEnum):
-    wrong_facts = "wrong_facts"
-    wrong_action = "wrong_action"
-    privacy = "privacy"
-    tone = "tone"
-    incomplete = "incomplete"
-    other = "other"
-
-
-assert tuple(c.value for c in Category) == CATEGORIES
+assert tuple(c.value for c in ReviewCategory) == CATEGORIES
 
 
 class ReviewSummary(BaseModel):
@@ -100,21 +91,6 @@ class ReviewDetail(ReviewSummary):
     actions: list[dict[str, Any]]
     decision: Decision | None
     trace_id: str | None
-
-
-class Approve(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class Edit(BaseModel):
-    text: str = Field(min_length=1, max_length=20000, description="The reply to send instead.")
-    category: Category | None = None
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class Reject(BaseModel):
-    category: Category
-    note: str | None = Field(default=None, max_length=2000)
 
 
 def _names(session: Session, rows: list[Review]) -> dict[str, str | None]:
@@ -299,7 +275,11 @@ DECIDE_ERRORS = error_responses(*KEYED, 400, 403, 404, 409, 413, 422)
 
 @router.post("/{review_id}/approve", response_model=ReviewDetail, responses=DECIDE_ERRORS)
 def approve_review(
-    review_id: RecordId, request: Request, session: SessionDep, key: ReviewerKey, body: Approve
+    review_id: RecordId,
+    request: Request,
+    session: SessionDep,
+    key: ReviewerKey,
+    body: ReviewApprove,
 ) -> ReviewDetail:
     """Approve unchanged: a held reply or draft is sent as the AI wrote it."""
     return _decide(request, session, review_id, ReviewStatus.approved, key, note=body.note)
@@ -307,7 +287,7 @@ def approve_review(
 
 @router.post("/{review_id}/edit", response_model=ReviewDetail, responses=DECIDE_ERRORS)
 def edit_review(
-    review_id: RecordId, request: Request, session: SessionDep, key: ReviewerKey, body: Edit
+    review_id: RecordId, request: Request, session: SessionDep, key: ReviewerKey, body: ReviewEdit
 ) -> ReviewDetail:
     """Edit and approve: the edited text is what is sent."""
     return _decide(
@@ -324,7 +304,7 @@ def edit_review(
 
 @router.post("/{review_id}/reject", response_model=ReviewDetail, responses=DECIDE_ERRORS)
 def reject_review(
-    review_id: RecordId, request: Request, session: SessionDep, key: ReviewerKey, body: Reject
+    review_id: RecordId, request: Request, session: SessionDep, key: ReviewerKey, body: ReviewReject
 ) -> ReviewDetail:
     """Reject: the reply is not sent and a person takes the conversation over (an escalation)."""
     return _decide(
