@@ -70,11 +70,19 @@ def _isolated_environment(
     monkeypatch.setenv("THREADLINE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     root = logging.getLogger()
+    # A command run by a module-scoped fixture (before this snapshot) may have left a handler on
+    # a stream its runner has closed since: drop such handlers, or every log line fails.
+    root.handlers[:] = [h for h in root.handlers if not _writes_to_closed_stream(h)]
     handlers, level = root.handlers[:], root.level
     yield
     # Commands under test may call configure_logging(); leave no handler behind for later tests.
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def _writes_to_closed_stream(handler: logging.Handler) -> bool:
+    stream = getattr(handler, "stream", None)
+    return isinstance(handler, logging.StreamHandler) and bool(getattr(stream, "closed", False))
 
 
 # --- databases -------------------------------------------------------------------------------
