@@ -61,6 +61,18 @@ SHIPMENT_WORDS = {
 }
 
 
+_THANKS = re.compile(
+    r"\b(thanks?|thank you|thx|ty|cheers|appreciate|gracias|merci|danke|grazie|obrigad[oa]|"
+    r"valeu)\b",
+    re.I,
+)
+
+
+def says_thanks(text: str) -> bool:
+    """The customer thanks us ("thanks!", "merci beaucoup")."""
+    return bool(_THANKS.search(text))
+
+
 class Situation(StrEnum):
     """What a turn's reply is about: each has exactly one template (`TemplateComposer`)."""
 
@@ -421,12 +433,7 @@ class TemplateComposer:
         )
 
     def _greeting(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
-        text = state["message"]["text"].lower()
-        if re.search(
-            r"\b(thanks?|thank you|thx|ty|cheers|appreciate|gracias|merci|danke|grazie|"
-            r"obrigad[oa]|valeu)\b",
-            text,
-        ):
+        if says_thanks(state["message"]["text"]):
             return Draft("You're welcome! If anything else comes up, just message us here.")
         return Draft(
             f"Hi! This is {policy.store.name} support. I can help with your orders (tracking, "

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from agent.trace import TraceRecorder
 from agent.verification import CodeDelivery, OutboxDelivery
 from inbox.facade import SqlInbox
+from inbox.outbound_events import NO_EVENTS, EventSink
 from tools.identity import CustomerIdentity
 from tools.inputs import RefundItem, ReturnItem, ShippingAddress
 from tools.policy import StorePolicy
@@ -125,6 +126,8 @@ class Services:
     """The inbox facade; None: the one on `engine`."""
     code_delivery: CodeDelivery | None = None
     """Where one-time codes go; None: the outbox table on `engine`."""
+    events: EventSink = NO_EVENTS
+    """Writes the integrator's webhook events (none unless a webhook subscribes)."""
 
     @property
     def inbox(self) -> Inbox:

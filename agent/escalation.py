@@ -38,7 +38,10 @@ class _Packet(BaseModel):
 
 
 class EscalationReason(_Packet):
-    code: str = Field(description="Stable reason code, e.g. " + ", ".join(REASON_CODES))
+    code: str = Field(
+        description="Stable reason code (new codes may be added).",
+        json_schema_extra={"enum": list(REASON_CODES)},
+    )
     message: str = Field(description="One sentence saying why a human is needed.")
 
 
@@ -83,6 +86,14 @@ class PacketSentiment(_Packet):
     flags: list[str] = Field(description="Safety flags raised: legal_threat, chargeback, …")
 
 
+class PacketConflict(_Packet):
+    kind: str = Field(description="The identifier's kind: email, phone, …")
+    value: str | None = Field(description="The identifier the customer claimed.")
+    held_by_customer_id: str | None = Field(description="The customer it belongs to.")
+    channel: str | None = Field(default=None, description="Where the claim was made.")
+    claimed_at: datetime
+
+
 class EscalationPacket(_Packet):
     """A case handed to humans."""
 
@@ -106,6 +117,11 @@ class EscalationPacket(_Packet):
         default=None,
         description="The language of the escalating message (ISO 639-1: en, es, fr, de, pt, "
         "it); absent in packets from before languages were detected.",
+    )
+    identity_conflicts: list[PacketConflict] = Field(
+        default_factory=list,
+        description="Identifiers this customer claimed without proof that belong to another "
+        "customer (a possible takeover attempt, or one person with two records).",
     )
 
 

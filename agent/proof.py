@@ -31,6 +31,7 @@ from inbox.identity import (
     link_verified,
 )
 from inbox.models import Identity, IdentityKind
+from inbox.outbound_events import NO_EVENTS, EventSink, report_merges
 from tools.identity import CustomerIdentity
 from tools.results import Status
 
@@ -195,6 +196,7 @@ def link_shop_customer(
     tools: Any,
     channel: str,
     checked: str | None = None,
+    events: EventSink = NO_EVENTS,
 ) -> tuple[dict[str, Any], str | None, str | None]:
     """Join the shop's customer record to a customer we can identify by a proven email/phone.
 
@@ -228,6 +230,14 @@ def link_shop_customer(
     resolution = link_verified(
         session, identity["customer_id"], claims, channel=channel, source="shop"
     )
+    report_merges(
+        session,
+        events,
+        resolution.customer.id,
+        resolution.merged_ids,
+        channel=channel,
+        reason="shop_record",
+    )
     if record.get("name") and not resolution.customer.name:
         resolution.customer.name = record["name"]
     session.commit()
@@ -242,6 +252,7 @@ def link_proven(
     *,
     channel: str,
     source: str,
+    events: EventSink = NO_EVENTS,
 ) -> dict[str, Any]:
     """The customer proved they control `value` (a one-time code): link it to them.
 
@@ -251,5 +262,13 @@ def link_proven(
     """
     claim = IdentityClaim.of(kind, value, verified=True)
     resolution = link_verified(session, customer_id, [claim], channel=channel, source=source)
+    report_merges(
+        session,
+        events,
+        resolution.customer.id,
+        resolution.merged_ids,
+        channel=channel,
+        reason=f"proven_{source}",
+    )
     session.commit()
     return load_identity(session, resolution.customer.id)

@@ -5,15 +5,19 @@ Stored with the inbound message so a redelivery gets the same body again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from agent.escalation import EscalationPacket
+
+ChannelName = Literal["chat", "email", "instagram", "messenger", "sms", "whatsapp", "voice"]
 
 
 class ReplyOut(BaseModel):
     text: str
-    channel: str
-    parts: list[str]
+    channel: ChannelName
+    parts: list[str] = Field(description="The text as the channel sends it (SMS segments …).")
 
 
 class IntentOut(BaseModel):
@@ -22,9 +26,12 @@ class IntentOut(BaseModel):
 
 
 class ActionOut(BaseModel):
-    tool: str
+    tool: str = Field(
+        description="lookup_orders, get_order, cancel_order, create_return, refund, "
+        "update_shipping_address (and lookup_customer, a read)"
+    )
     args: dict[str, Any]
-    status: str = Field(description="done | refused | failed")
+    status: Literal["done", "refused", "failed"]
     detail: str
 
 
@@ -46,12 +53,19 @@ class AskOut(BaseModel):
 class MessageOut(BaseModel):
     conversation_id: str
     customer_id: str
-    outcome: str = Field(description="replied | held_for_review | escalated")
+    outcome: Literal["replied", "held_for_review", "escalated"] = Field(
+        description="replied: the reply went out; held_for_review: a reviewer must approve it "
+        "first (`review_id`); escalated: a person has the case (`escalation`), the reply is the "
+        "holding message, if any."
+    )
     reply: ReplyOut | None
     intent: IntentOut
     actions: list[ActionOut]
     sources: list[SourceOut]
-    escalation: dict[str, Any] | None = Field(description="The escalation packet, when escalated.")
+    escalation: EscalationPacket | None = Field(
+        description="The escalation packet, when escalated (schema: "
+        "`GET /v1/schemas/escalation-packet`)."
+    )
     review_id: str | None
     trace_id: str = Field(description="See GET /v1/traces/{trace_id}.")
     asks: list[AskOut] = Field(

@@ -42,6 +42,7 @@ from inbox.models import (
     new_id,
     utcnow,
 )
+from inbox.outbound_events import NO_EVENTS, EventSink, escalation_data, message_data
 from tools.policy import StorePolicy
 
 CATEGORIES = ("wrong_facts", "wrong_action", "privacy", "tone", "incomplete", "other")
@@ -78,6 +79,7 @@ def decide(
     category: str | None = None,
     note: str | None = None,
     notifier: EscalationNotifier | None = None,
+    events: EventSink = NO_EVENTS,
 ) -> Review:
     """Decide a pending review and apply what the decision means; commits.
 
@@ -117,10 +119,24 @@ def decide(
         if review.kind != ReviewKind.sample:
             _send(session, review, message, final or "")
             changes["sent"] = True
+            events.emit(
+                session,
+                "message.replied",
+                {
+                    "conversation_id": review.conversation_id,
+                    "customer_id": review.customer_id,
+                    "outcome": "replied",
+                    "intent": review.intent,
+                    "review_id": review.id,
+                    "message": message_data(message),
+                },
+                customer_id=review.customer_id,
+                conversation_id=review.conversation_id,
+            )
         if status == ReviewStatus.edited:
             changes["edited"] = {"from": review.reply_text, "to": final}
     else:
-        review.escalation_id = _escalate(session, review, message, key, notifier)
+        review.escalation_id = _escalate(session, review, message, key, notifier, events)
         changes["escalation_id"] = review.escalation_id
     record_event(
         session,
@@ -214,6 +230,7 @@ def _escalate(
     message: Message,
     key: ApiKey,
     notifier: EscalationNotifier | None,
+    events: EventSink,
 ) -> str:
     """A person takes the conversation over, told what the reviewer found."""
     customer = session.get(Customer, review.customer_id) if review.customer_id else None
@@ -292,18 +309,17 @@ def _escalate(
         language=None,
     )
     body = packet.model_dump(mode="json")
-    session.add(
-        Escalation(
-            id=packet.id,
-            conversation_id=review.conversation_id,
-            customer_id=review.customer_id or "",
-            channel=review.channel,
-            reason_code="review_rejected",
-            priority=packet.priority,
-            packet=body,
-            webhook_status="pending" if notifier and notifier.enabled else "disabled",
-        )
+    row = Escalation(
+        id=packet.id,
+        conversation_id=review.conversation_id,
+        customer_id=review.customer_id or "",
+        channel=review.channel,
+        reason_code="review_rejected",
+        priority=packet.priority,
+        packet=body,
+        webhook_status="pending" if notifier and notifier.enabled else "disabled",
     )
+    session.add(row)
     conversation = session.get(Conversation, review.conversation_id)
     if conversation is not None:
         conversation.status = ConversationStatus.escalated
@@ -316,6 +332,13 @@ def _escalate(
         customer_id=review.customer_id,
         conversation_id=review.conversation_id,
         payload={"escalation_id": packet.id, "reason": "review_rejected", "review_id": review.id},
+    )
+    events.emit(
+        session,
+        "escalation.created",
+        escalation_data(row, packet=True),
+        customer_id=review.customer_id,
+        conversation_id=review.conversation_id,
     )
     session.flush()
     return packet.id

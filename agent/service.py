@@ -27,7 +27,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from sqlalchemy import or_, update
+from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -37,6 +37,7 @@ from agent.locks import CustomerLocks
 from agent.proof import Sender, SenderIdentity, sender_identity
 from agent.response import MessageOut
 from agent.state import AgentInput, InboundMessage
+from agent.trace import TraceRecorder
 from inbox.conversations import (
     DuplicateMessage,
     current_conversation,
@@ -46,6 +47,7 @@ from inbox.conversations import (
 )
 from inbox.identity import canonical_customer, resolve_customer
 from inbox.models import Author, Direction, Escalation, Message, Trace, new_id, utcnow
+from inbox.outbound_events import EventSink, report_merges
 
 logger = logging.getLogger("threadline.agent")
 
@@ -152,6 +154,98 @@ def inbound_state(inbound: Message) -> InboundMessage:
     }
 
 
+def record_inbound(
+    session: Session, request: InboundRequest, sender: SenderIdentity, events: EventSink
+) -> Message:
+    """Record an inbound message under its sender's customer, in the caller's transaction: the
+    first thing done with a message, before any turn runs. A known `(channel, external_id)`
+    raises `DuplicateMessage`."""
+    resolution = resolve_customer(
+        session, sender.claims, name=request.name, channel=request.channel
+    )
+    report_merges(
+        session,
+        events,
+        resolution.customer.id,
+        resolution.merged_ids,
+        channel=request.channel,
+        reason="proven_identifiers",
+    )
+    conversation = current_conversation(session, resolution.customer.id, request.channel)
+    return record_message(
+        session,
+        conversation,
+        direction=Direction.inbound,
+        channel=request.channel,
+        author=Author.customer,
+        text=request.text,
+        subject=request.subject,
+        external_id=request.external_id,
+        thread_id=request.thread_id,
+        sent_at=request.sent_at,
+        meta={
+            "sender": {
+                "claimed_email": sender.claimed.get("email"),
+                "claimed_phone": sender.claimed.get("phone"),
+                "claim_keyed": bool(sender.session_key and sender.session_key.startswith("claim:")),
+            }
+        },
+    )
+
+
+def turn_response(
+    engine: Engine, state: dict[str, Any], inbound: Message, customer_id: str
+) -> MessageOut:
+    """The response to one turn (DESIGN.md §3.3), from the graph's final state."""
+    understanding = state.get("understanding") or {}
+    escalation = None
+    if state.get("escalation_id"):
+        with Session(engine, expire_on_commit=False) as session:
+            row = session.get(Escalation, state["escalation_id"])
+            escalation = dict(row.packet) if row else None
+    message = state.get("message") or {}
+    body = {
+        "conversation_id": message.get("conversation_id") or inbound.conversation_id,
+        "customer_id": customer_id,
+        "outcome": state.get("outcome") or "escalated",
+        "reply": state.get("reply") or None,
+        "intent": {
+            "name": state.get("intent") or understanding.get("intent", "unknown"),
+            "confidence": round(float(understanding.get("confidence", 0.0)), 4),
+        },
+        "actions": [
+            {k: a.get(k) for k in ("tool", "args", "status", "detail")}
+            for a in state.get("actions") or []
+        ],
+        "sources": (state.get("draft") or {}).get("sources", []),
+        "escalation": escalation,
+        "review_id": state.get("review_id"),
+        "trace_id": new_id("trc"),
+        "asks": asks_handled(state),
+    }
+    return MessageOut.model_validate(body)
+
+
+def store_turn(engine: Engine, message_id: str, response: MessageOut, trace: TraceRecorder) -> None:
+    """Store the turn's trace, and its response with the inbound message (clearing the lease):
+    the message is answered, and a redelivery gets the same body."""
+    with Session(engine, expire_on_commit=False) as session:
+        session.add(
+            Trace(
+                id=response.trace_id,
+                customer_id=response.customer_id,
+                conversation_id=response.conversation_id,
+                message_id=message_id,
+                data=trace.as_dict(),
+            )
+        )
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.meta = {**message.meta, "response": response.model_dump(mode="json")}
+        message.lease_until = None
+        session.commit()
+
+
 class Resolver:
     """Runs inbound messages through the graph; one instance per process and store."""
 
@@ -199,32 +293,8 @@ class Resolver:
         """Store the inbound message under its sender's customer, leased to this handler; a
         concurrent delivery that recorded it first gets that delivery's answer instead."""
         with Session(self.services.engine, expire_on_commit=False) as session:
-            resolution = resolve_customer(
-                session, sender.claims, name=request.name, channel=request.channel
-            )
-            conversation = current_conversation(session, resolution.customer.id, request.channel)
             try:
-                inbound = record_message(
-                    session,
-                    conversation,
-                    direction=Direction.inbound,
-                    channel=request.channel,
-                    author=Author.customer,
-                    text=request.text,
-                    subject=request.subject,
-                    external_id=request.external_id,
-                    thread_id=request.thread_id,
-                    sent_at=request.sent_at,
-                    meta={
-                        "sender": {
-                            "claimed_email": sender.claimed.get("email"),
-                            "claimed_phone": sender.claimed.get("phone"),
-                            "claim_keyed": bool(
-                                sender.session_key and sender.session_key.startswith("claim:")
-                            ),
-                        }
-                    },
-                )
+                inbound = record_inbound(session, request, sender, self.services.events)
                 inbound.lease_until = utcnow() + self.lease
             except DuplicateMessage as duplicate:  # a concurrent delivery recorded it first
                 session.rollback()
@@ -313,21 +383,7 @@ class Resolver:
         if survivor != customer_id:
             self._carry_session(state, survivor)
         response = self._response(state, inbound, survivor)
-        trace = context.trace.as_dict()
-        with Session(self.services.engine, expire_on_commit=False) as session:
-            trace_row = Trace(
-                id=response.trace_id,
-                customer_id=survivor,
-                conversation_id=response.conversation_id,
-                message_id=inbound.id,
-                data=trace,
-            )
-            session.add(trace_row)
-            message = session.get(Message, inbound.id)
-            assert message is not None
-            message.meta = {**message.meta, "response": response.model_dump(mode="json")}
-            message.lease_until = None
-            session.commit()
+        store_turn(self.services.engine, inbound.id, response, context.trace)
         return response
 
     def _invoke(
@@ -385,30 +441,4 @@ class Resolver:
         return state
 
     def _response(self, state: dict[str, Any], inbound: Message, customer_id: str) -> MessageOut:
-        understanding = state.get("understanding") or {}
-        escalation = None
-        if state.get("escalation_id"):
-            with Session(self.services.engine, expire_on_commit=False) as session:
-                row = session.get(Escalation, state["escalation_id"])
-                escalation = dict(row.packet) if row else None
-        message = state.get("message") or {}
-        body = {
-            "conversation_id": message.get("conversation_id") or inbound.conversation_id,
-            "customer_id": customer_id,
-            "outcome": state.get("outcome") or "escalated",
-            "reply": state.get("reply") or None,
-            "intent": {
-                "name": state.get("intent") or understanding.get("intent", "unknown"),
-                "confidence": round(float(understanding.get("confidence", 0.0)), 4),
-            },
-            "actions": [
-                {k: a.get(k) for k in ("tool", "args", "status", "detail")}
-                for a in state.get("actions") or []
-            ],
-            "sources": (state.get("draft") or {}).get("sources", []),
-            "escalation": escalation,
-            "review_id": state.get("review_id"),
-            "trace_id": new_id("trc"),
-            "asks": asks_handled(state),
-        }
-        return MessageOut.model_validate(body)
+        return turn_response(self.services.engine, state, inbound, customer_id)

@@ -7,7 +7,9 @@ Everything is plain JSON-safe data so any checkpointer can store it.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict
 
 from agent.dialogue import Recall
 

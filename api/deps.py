@@ -14,6 +14,7 @@ from api.errors import ApiError
 from api.settings import Settings
 from inbox.keys import authenticate
 from inbox.models import ApiKey, Role
+from inbox.outbound_events import EventSink
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `threadline keys create`.")
 
@@ -33,7 +34,13 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
+def get_events(request: Request) -> EventSink:
+    events: EventSink = request.app.state.events
+    return events
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
+EventsDep = Annotated[EventSink, Depends(get_events)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -54,12 +54,24 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+_HEADERS = {429: RETRY_AFTER, 503: RETRY_AFTER, 409: RETRY_AFTER}
+"""Answers that say when to retry (409: only a message still being handled, `in_progress`)."""
+
+
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for failures a route may answer, all in the one error shape."""
-    return {
-        status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]}
-        for status in status_codes
-    }
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in status_codes:
+        responses[status] = {"model": ErrorBody, "description": _DESCRIPTIONS[status]}
+        if status in _HEADERS:
+            responses[status]["headers"] = _HEADERS[status]
+    return responses
 
 
 KEYED = (401, 429, 503)

@@ -116,8 +116,13 @@ class JsonFormatter(SafeExceptionsFormatter):
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Route every logger (ours, uvicorn's) through one handler with the context filter."""
+    """Route every logger (ours, uvicorn's, the libraries') and every warning through one
+    handler with the context filter, so with `json` each line on stderr is one JSON object.
+
+    The handler itself drops records under `level`: some libraries set their own loggers to
+    DEBUG (bm25s does at import), which would otherwise print below the level asked for."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
     handler.addFilter(ContextFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -130,6 +135,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # `warnings.warn` goes to the "py.warnings" logger
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []

@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from agent.event_delivery import EventDispatcher
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import RateLimiter
 from api.routes import (
     conversations,
     customers,
+    docs,
     escalations,
     gate,
     health,
@@ -27,9 +29,11 @@ from api.routes import (
     reviews,
     shopify_webhooks,
     traces,
+    webhooks,
 )
 from api.settings import Settings
 from api.store_runtime import start_store
+from api.webhook_docs import install_webhook_docs
 from inbox.db import make_engine, session_scope, upgrade
 from inbox.keys import install_bootstrap_keys
 
@@ -49,6 +53,19 @@ def prepare_database(engine: Engine, settings: Settings) -> None:
             logger.info("installed %d bootstrap API key(s)", installed)
 
 
+def event_dispatcher(settings: Settings, engine: Engine) -> EventDispatcher | None:
+    """The worker that delivers the event webhook's events, when one is configured."""
+    if not settings.events_webhook_url or settings.events_webhook_secret is None:
+        return None
+    return EventDispatcher(
+        engine,
+        settings.events_webhook_url,
+        settings.events_webhook_secret.get_secret_value(),
+        max_attempts=settings.events_max_attempts,
+        backoff_seconds=settings.events_backoff_seconds,
+    )
+
+
 def create_app(
     settings: Settings | None = None, engine: Engine | None = None, *, prepared: bool = False
 ) -> FastAPI:
@@ -62,9 +79,14 @@ def create_app(
             prepare_database(engine, settings)
         if settings.store_dir is not None and app.state.store is None:
             app.state.store = start_store(settings, engine, settings.store_dir)
+        dispatcher = event_dispatcher(settings, engine)
+        if dispatcher is not None:
+            dispatcher.start()
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.stop()
             if app.state.store is not None:
                 app.state.store.close()
                 app.state.store = None
@@ -74,12 +96,16 @@ def create_app(
         version="0.1.0",
         summary="AI resolution backend for omnichannel ecommerce support.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.routes.docs from packaged assets (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.store = None
+    app.state.events = settings.event_sink
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     install_error_handlers(app)
+    install_webhook_docs(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for module in (
@@ -97,6 +123,9 @@ def create_app(
         gate,
         outbox,
         review_page,
+        docs,
+        webhooks,
     ):
         app.include_router(module.router)
+    app.mount(docs.ASSETS_PATH, docs.assets, name="docs-assets")
     return app

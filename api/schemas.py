@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agent.escalation import REASON_CODES, EscalationPacket, Priority
 from agent.response import MessageOut
 from inbox.models import (
     Author,
@@ -16,9 +17,11 @@ from inbox.models import (
     ConversationStatus,
     Direction,
     EscalationStatus,
+    EventStatus,
     IdentityKind,
     Role,
 )
+from inbox.outbound_events import EventType
 
 __all__ = ["MessageOut"]
 """The resolution response is the agent's own model (`agent.response`), served as is."""
@@ -75,12 +78,13 @@ def sane_moment(value: datetime | None) -> datetime | None:
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 Moment = Annotated[datetime, AfterValidator(_as_utc)]
-"""A timestamp the API returns: stored in UTC, and given back with its zone even where the
-database drops it (SQLite), so that each one is an RFC 3339 `date-time` as the OpenAPI says."""
+"""A timestamp the API returns: in UTC, written with `Z` (`2026-11-24T22:40:48.017Z`), whatever
+zone the database hands back (SQLite drops it, PostgreSQL answers in the session's zone); the
+one time format of every response, so each is an RFC 3339 `date-time` as the OpenAPI says."""
 
 
 class IdentityPublic(BaseModel):
@@ -151,8 +155,15 @@ class KeyCreated(KeyPublic):
 
 
 class Health(BaseModel):
-    status: str
-    checks: dict[str, str] = Field(default_factory=dict)
+    status: str = Field(description="`ok` (liveness), `ready`, or `unavailable` (with 503).")
+    checks: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Readiness per part: `database` (`ok`/`unreachable`), `knowledge` (`ok`/"
+            "`unavailable`), `models` (`loading` during the start-up warm-up, `ok`, or "
+            "`failed (<error>)`)."
+        ),
+    )
 
 
 class MessageCustomer(StrictRequest):
@@ -203,22 +214,31 @@ class MessageIn(StrictRequest):
 
 class EscalationSummary(BaseModel):
     id: str
-    status: str
+    status: EscalationStatus
     channel: Channel
-    reason: str
-    priority: str
+    reason: str = Field(json_schema_extra={"enum": list(REASON_CODES)})
+    priority: Priority
     customer_id: str
     conversation_id: str
-    webhook_status: str
+    webhook_status: Literal["disabled", "pending", "delivered", "failed"] = Field(
+        description="The escalation webhook's delivery of the packet."
+    )
+    assignee: str | None = Field(description="Who has the case, as the helpdesk named them.")
+    claimed_at: Moment | None
+    resolved_at: Moment | None
+    resolved_by: str | None = Field(description="Who resolved it.")
     created_at: Moment
 
 
 class EscalationPage(BaseModel):
     escalations: list[EscalationSummary]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next (older) page; null at the end."
+    )
 
 
 class EscalationDetail(EscalationSummary):
-    packet: dict[str, Any]
+    packet: EscalationPacket
 
 
 class TraceOut(BaseModel):
@@ -234,6 +254,73 @@ class EscalationUpdate(StrictRequest):
     status: EscalationStatus = Field(
         description="claimed: a person has it; resolved: closed, the AI answers again."
     )
+    assignee: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Who takes (or resolved) it; default: the API key's name.",
+    )
+
+
+class ConversationUpdate(StrictRequest):
+    status: Literal[ConversationStatus.open, ConversationStatus.resolved] = Field(
+        description="resolved: closed by a person; open: handed back to the agent."
+    )
+
+
+class HumanAuthor(StrictRequest):
+    name: str = Field(min_length=1, max_length=100, description="The agent's name.")
+    id: str | None = Field(
+        default=None, max_length=100, description="The agent's id in the helpdesk."
+    )
+
+
+class HumanReplyIn(StrictRequest):
+    """A reply a person sent the customer from the helpdesk, recorded on the conversation."""
+
+    channel: Channel = Field(description="The channel it went out on.")
+    text: str = Field(min_length=1, max_length=20_000)
+    author: HumanAuthor
+    external_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="The helpdesk's id of the reply; a repeat with the same id records nothing "
+        "new (answered 200 with `Idempotent-Replay: true`).",
+    )
+    subject: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = Field(default=None, description="Default: now.")
+
+    @field_validator("sent_at")
+    @classmethod
+    def _sane_sent_at(cls, value: datetime | None) -> datetime | None:
+        return sane_moment(value)
+
+
+class CustomerPage(BaseModel):
+    customers: list[CustomerPublic] = Field(
+        description="Customers holding a matching identifier (merged records answer as the "
+        "one they were merged into)."
+    )
+
+
+class EventDeliveryPublic(BaseModel):
+    id: str = Field(description="The event id, sent as `X-Threadline-Delivery`.")
+    type: EventType
+    status: EventStatus
+    attempts: int
+    last_status_code: int | None = Field(description="The receiver's last HTTP status.")
+    last_error: str | None
+    customer_id: str | None
+    conversation_id: str | None
+    created_at: Moment
+    next_attempt_at: Moment | None = Field(description="When it is retried, if pending.")
+    delivered_at: Moment | None
+
+
+class EventDeliveryPage(BaseModel):
+    deliveries: list[EventDeliveryPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for older deliveries.")
 
 
 class ReviewCategory(StrEnum):

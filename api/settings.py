@@ -6,11 +6,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from inbox.outbound_events import EVENT_TYPES, EventSink
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_STORE_DIR = PROJECT_ROOT / "stores" / "demo"
+
+
+def split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -44,6 +50,19 @@ class Settings(BaseSettings):
     """Where escalation packets are POSTed (signed with HMAC-SHA256); unset: stored only."""
     escalation_webhook_secret: SecretStr | None = None
     """The shared secret for the `X-Threadline-Signature` header."""
+    events_webhook_url: str | None = None
+    """The integrator's webhook: every subscribed event is POSTed here, signed like escalation
+    packets; unset: no events are written or sent."""
+    events_webhook_secret: SecretStr | None = None
+    """The shared secret that signs events (`X-Threadline-Signature`); required with the URL."""
+    events_webhook_types: str | None = None
+    """Comma-separated event types to send (default: all): message.replied, message.held,
+    escalation.created, escalation.claimed, escalation.resolved, conversation.resolved,
+    customer.merged."""
+    events_max_attempts: int = Field(default=8, ge=1, le=50)
+    """Deliveries of one event before it is marked failed."""
+    events_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
+    """The first retry's wait; each further retry waits twice as long (at most an hour)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
@@ -74,6 +93,33 @@ class Settings(BaseSettings):
     """Extra connections allowed above the pool in a burst."""
     db_pool_timeout: float = Field(default=10.0, gt=0)
     """Seconds a request waits for a pooled connection before it fails (503, never a hang)."""
+
+    @field_validator("events_webhook_types")
+    @classmethod
+    def _known_event_types(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        unknown = sorted(set(split_list(value)) - set(EVENT_TYPES))
+        if unknown:
+            raise ValueError(
+                f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _secret_with_url(self) -> Settings:
+        if self.events_webhook_url and self.events_webhook_secret is None:
+            raise ValueError(
+                "THREADLINE_EVENTS_WEBHOOK_SECRET is required when THREADLINE_EVENTS_WEBHOOK_URL "
+                "is set (events are always signed)"
+            )
+        return self
+
+    @property
+    def event_sink(self) -> EventSink:
+        """What to write for the event webhook (nothing when none is configured)."""
+        types = split_list(self.events_webhook_types) if self.events_webhook_types else None
+        return EventSink.for_types(bool(self.events_webhook_url), types)
 
     @field_validator("default_phone_region")
     @classmethod

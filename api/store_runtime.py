@@ -1,10 +1,17 @@
-"""Assembles one store's runtime: policy, knowledge, shop (or its sandbox), and the resolver."""
+"""Assembles one store's runtime: policy, knowledge, shop (or its sandbox), and the resolver.
+
+The models a message needs (the sentence encoder, the intent, act and topic classifiers) are
+loaded by a warm-up in the background, so a server can listen at once: `/readyz` answers 503
+with `models: loading` until the warm-up has run each model once, then `ok`.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,12 +27,86 @@ from agent.ledger import SqlIdempotencyStore
 from agent.recovery import RecoverySweeper
 from agent.service import Resolver
 from api.settings import Settings
-from knowledge.embeddings import encode
+from knowledge.embeddings import encode, load_model
 from tools.client import ShopifyClient
 from tools.policy import load_policy
 from tools.toolkit import ShopifyTools
 
 logger = logging.getLogger("threadline.store")
+
+WARM_UP_MESSAGE = "Hi! Where is my order #1001? And how many days do I have to return a jacket?"
+"""Read once at start-up like a customer's message: several words (the language detector), an
+order number (entities), two asks (the act classifier), a knowledge question (the search)."""
+
+WarmUpWork = Callable[[], Iterator[object]]
+"""The warm-up's steps: a generator that does one step per `next()`."""
+
+
+def warm_up_models(services: Services) -> Iterator[str]:
+    """Load every model a first message uses and run each once, one step at a time (so a
+    store closed meanwhile stops the warm-up between steps). Loads are process-wide: a second
+    store in the same process finds them done."""
+    from agent.understanding import ActClassifier, IntentClassifier, understand
+    from agent.understanding.topics import TopicMatcher
+
+    load_model()
+    yield "sentence model"
+    intents = IntentClassifier.load()
+    yield "intent classifier"
+    ActClassifier.load(intents.encoder)
+    yield "act classifier"
+    TopicMatcher.load()
+    yield "topic matcher"
+    understanding = understand(WARM_UP_MESSAGE, region=services.phone_region)
+    yield "understanding"
+    if services.knowledge is not None:
+        services.knowledge.search(understanding.search_text)
+        yield "knowledge search"
+
+
+class Warmup:
+    """Runs a `WarmUpWork` in a background thread and says how far it got (for `/readyz`)."""
+
+    def __init__(self, work: WarmUpWork) -> None:
+        self._work = work
+        self._stopping = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="threadline-warm-up", daemon=True)
+        self.state = "loading"
+        """The readiness check's value: `loading`, then `ok`, `failed (ErrorClass)`, or
+        `stopped` (the store closed first)."""
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the warm-up has ended, however it ended; False on timeout."""
+        return self._done.wait(timeout)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop after the current step and wait for it (a closing store's models and index
+        must not be in use)."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            for _ in self._work():
+                if self._stopping.is_set():
+                    logger.info("warm-up stopped: the store is closing")
+                    self.state = "stopped"
+                    return
+        except Exception as exc:  # the service still answers; messages load what they need
+            logger.exception("warm-up failed; messages will load the models themselves")
+            self.state = f"failed ({type(exc).__name__})"
+        else:
+            seconds = round(time.perf_counter() - started, 2)
+            logger.info("warm-up done in %.2f s: ready", seconds, extra={"seconds": seconds})
+            self.state = "ok"
+        finally:
+            self._done.set()
 
 
 @dataclass
@@ -33,6 +114,7 @@ class StoreRuntime:
     resolver: Resolver
     services: Services
     store_dir: Path
+    warmup: Warmup
     knowledge: Any = None
     sandbox: Any = None
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -61,7 +143,20 @@ def open_knowledge(settings: Settings, store_dir: Path, *, ingest: bool = True) 
     return kb
 
 
-def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRuntime:
+def start_store(
+    settings: Settings,
+    engine: Engine,
+    store_dir: Path,
+    *,
+    warm_up: Callable[[Services], Iterator[object]] = warm_up_models,
+    background: bool = False,
+) -> StoreRuntime:
+    """Open the store and warm it up (`warm_up`, in a thread of its own).
+
+    With `background`, return at once (`threadline serve` then listens while `/readyz` says
+    `models: loading`): the runtime already answers, and a message that comes first loads
+    whatever the warm-up has not loaded yet. Otherwise return once the warm-up has finished,
+    as a caller about to send messages (the app's own start-up, `chat`) wants."""
     policy = load_policy(store_dir / "policy.yaml")
     closers: list[Callable[[], None]] = []
     sandbox = None
@@ -104,6 +199,7 @@ def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRun
         policy=policy,
         composer=TemplateComposer(encoder=encode),
         notifier=notifier,
+        events=settings.event_sink,
         knowledge=knowledge,
         knowledge_problem=knowledge_problem,
         tools=tools,
@@ -125,10 +221,16 @@ def start_store(settings: Settings, engine: Engine, store_dir: Path) -> StoreRun
     sweeper = RecoverySweeper(resolver, interval=settings.recovery_interval_seconds)
     sweeper.start(everything=engine.dialect.name == "sqlite")
     closers.append(sweeper.stop)
+    warmup = Warmup(lambda: warm_up(services))
+    warmup.start()
+    closers.append(warmup.stop)  # closers run last-first: the warm-up stops before the rest
+    if not background:
+        warmup.wait()
     return StoreRuntime(
         resolver=resolver,
         services=services,
         store_dir=store_dir,
+        warmup=warmup,
         knowledge=knowledge,
         sandbox=sandbox,
         closers=closers,

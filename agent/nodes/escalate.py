@@ -13,16 +13,18 @@ from agent.escalation import EscalationPacket
 from agent.language import language_name
 from agent.state import AgentState
 from agent.trace import traced
-from inbox.conversations import message_view, record_event
+from inbox.conversations import as_utc, message_view, record_event
 from inbox.models import (
     Channel,
     Conversation,
     ConversationStatus,
     Escalation,
     Event,
+    Identity,
     Message,
     new_id,
 )
+from inbox.outbound_events import escalation_data
 
 NEXT_STEPS = {
     "customer_request": "Reply to the customer on their channel; they asked for a person.",
@@ -42,6 +44,43 @@ NEXT_STEPS = {
     "unsupported_language": "Reply in the customer's language (see `language`), or in the "
     "store's own if no one on the team writes theirs.",
 }
+
+
+def identity_conflicts(session: Session, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's unverified claims to identifiers another customer holds, oldest first."""
+    events = session.exec(
+        select(Event)
+        .where(Event.customer_id == customer_id, Event.kind == "identity_conflict")
+        .order_by(col(Event.id))
+    ).all()
+    seen: set[tuple[str, str]] = set()
+    conflicts = []
+    for event in events:
+        payload = event.payload or {}
+        identity = session.get(Identity, payload.get("identity_id"))
+        owner = payload.get("owner_customer_id")
+        key = (str(payload.get("kind")), identity.value if identity else "")
+        if key in seen:
+            continue
+        seen.add(key)
+        conflicts.append(
+            {
+                "kind": key[0],
+                "value": key[1] or None,
+                "held_by_customer_id": identity.customer_id if identity else owner,
+                "channel": event.channel,
+                "claimed_at": as_utc(event.occurred_at),
+            }
+        )
+    return conflicts
+
+
+def conflict_line(conflicts: list[dict[str, Any]]) -> str:
+    kinds = ", ".join(sorted({c["kind"] for c in conflicts}))
+    return (
+        f"Identity conflict: the customer claimed {kinds} belonging to another customer "
+        "without proving it; treat them as unverified and do not share that customer's data."
+    )
 
 
 def _conversation(session: Session, customer_id: str) -> list[dict[str, Any]]:
@@ -102,6 +141,10 @@ def escalate_case(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
         actions = _earlier_actions(session, customer_id) + list(state.get("actions") or [])
         channels = sorted({m["channel"] for m in conversation})
         orders = list((state.get("orders_seen") or {}).values())
+        conflicts = identity_conflicts(session, customer_id)
+        summary = _summary(state, reason, channels, services.policy.languages.default)
+        if conflicts:
+            summary += "\n" + conflict_line(conflicts)
         packet = EscalationPacket(
             id=new_id("esc"),
             created_at=datetime.now(UTC),
@@ -129,11 +172,12 @@ def escalate_case(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
                 "frustration": float(understanding.get("frustration", 0.0)),
                 "flags": list(understanding.get("flags") or []),
             },
-            summary=_summary(state, reason, channels, services.policy.languages.default),
+            summary=summary,
             suggested_next_step=NEXT_STEPS.get(
                 reason.get("code", ""), "Read the conversation and take the case over."
             ),
             language=understanding.get("language"),
+            identity_conflicts=conflicts,
         )
         body = packet.model_dump(mode="json")
         row = Escalation(
@@ -147,6 +191,13 @@ def escalate_case(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
             webhook_status="pending" if services.notifier.enabled else "disabled",
         )
         session.add(row)
+        services.events.emit(
+            session,
+            "escalation.created",
+            escalation_data(row, packet=True),
+            customer_id=customer_id,
+            conversation_id=packet.conversation_id,
+        )
         case = session.get(Conversation, packet.conversation_id)
         if case is not None:
             case.status = ConversationStatus.escalated

@@ -12,7 +12,7 @@ from agent.proof import link_shop_customer, load_identity
 from agent.state import TURN_DEFAULTS, AgentState
 from agent.trace import traced
 from inbox.conversations import message_view
-from inbox.models import Conversation, ConversationStatus, Message
+from inbox.models import Conversation, ConversationStatus, Escalation, Message
 
 HISTORY_LIMIT = 50
 
@@ -37,6 +37,7 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
             runtime.context.services.tools,
             state["message"]["channel"],
             state.get("shop_checked"),
+            events=runtime.context.services.events,
         )
         if lookup is not None:
             runtime.context.trace.append(
@@ -52,6 +53,15 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
             .order_by(col(Conversation.updated_at).desc())
         ).first()
         escalated = case is not None
+        # A person who answered the customer from the helpdesk has the case without an
+        # escalation: everything the customer writes joins it.
+        taken_over = (
+            case is not None
+            and session.exec(
+                select(Escalation.id).where(Escalation.conversation_id == case.id)
+            ).first()
+            is None
+        )
     channels_before = sorted({h["channel"] for h in history})
     runtime.context.trace.note(
         "identity",
@@ -68,6 +78,7 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
         "history": history,
         "escalated": escalated,
         "escalated_case_id": case.id if case is not None else None,
+        **({"escalation_matter": {}} if taken_over else {}),
         "continued_from": continued_from(state),
         "shop_checked": shop_checked,
     }

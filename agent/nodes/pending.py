@@ -122,6 +122,7 @@ def _check_code(turn: Turn, proof: CodeProof) -> dict[str, Any] | None:
             result.value,
             channel=message["channel"],
             source="code",
+            events=services.events,
         )
     turn.identity = identity
     turn.update["identity"] = identity

@@ -5,14 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from agent.composer import says_thanks
 from agent.context import Context
 from agent.dialogue import remember
 from agent.state import AgentState
 from agent.trace import traced
 from inbox.conversations import DuplicateMessage, record_event, record_message
-from inbox.models import Author, Channel, Conversation, Direction, Review, ReviewKind
+from inbox.models import (
+    Author,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Message,
+    Review,
+    ReviewKind,
+    utcnow,
+)
+from inbox.outbound_events import EventSink, message_data, utc_text
 
 UNRESOLVED = {
     "clarify",
@@ -28,6 +40,55 @@ UNRESOLVED = {
 }
 """Turns that ask instead of answering; `max_ai_turns` of them in a row escalate."""
 NOT_UNDERSTOOD = {"clarify", "unanswerable"}
+
+
+def _report(
+    session: Session,
+    events: EventSink,
+    state: AgentState,
+    reply: Message,
+    review_id: str | None,
+    held: bool,
+) -> None:
+    """`message.held` for a reply waiting on a reviewer, `message.replied` for one sent."""
+    if not reply.text:
+        return
+    common = {
+        "conversation_id": reply.conversation_id,
+        "customer_id": reply.customer_id,
+        "outcome": state.get("outcome"),
+        "intent": state.get("intent"),
+        "review_id": review_id,
+    }
+    events.emit(
+        session,
+        "message.held" if held else "message.replied",
+        {**common, "message": message_data(reply)},
+        customer_id=reply.customer_id,
+        conversation_id=reply.conversation_id,
+    )
+
+
+def _closes_case(
+    session: Session, state: AgentState, conversation: Conversation, reply_id: str
+) -> bool:
+    """The agent resolved the case: the customer thanks it after an answer they got, with
+    nothing pending, no question asked and no person on the case."""
+    if conversation.status != ConversationStatus.open or state.get("escalation"):
+        return False
+    if state.get("situation") != "greeting" or state.get("pending_action"):
+        return False
+    if not says_thanks(state["message"]["text"]):
+        return False
+    answered = session.exec(
+        select(Message.id).where(
+            Message.conversation_id == conversation.id,
+            Message.direction == Direction.outbound,
+            Message.id != reply_id,
+            col(Message.author).in_([Author.ai, Author.human]),
+        )
+    ).first()
+    return answered is not None
 
 
 @traced("record")
@@ -112,6 +173,31 @@ def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
                 customer_id=conversation.customer_id,
                 conversation_id=conversation.id,
                 payload=action,
+            )
+        _report(session, services.events, state, reply_message, review_id, held)
+        if _closes_case(session, state, conversation, reply_message.id):
+            conversation.status = ConversationStatus.resolved
+            conversation.closed_at = conversation.updated_at = utcnow()
+            record_event(
+                session,
+                "conversation_resolved",
+                channel=message["channel"],
+                customer_id=conversation.customer_id,
+                conversation_id=conversation.id,
+                payload={"by": "ai"},
+            )
+            services.events.emit(
+                session,
+                "conversation.resolved",
+                {
+                    "conversation_id": conversation.id,
+                    "customer_id": conversation.customer_id,
+                    "channels": list(conversation.channels),
+                    "resolved_by": "ai",
+                    "resolved_at": utc_text(conversation.closed_at),
+                },
+                customer_id=conversation.customer_id,
+                conversation_id=conversation.id,
             )
         session.commit()
     streak = int(state.get("low_confidence_streak", 0))

@@ -21,6 +21,7 @@ import io
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,18 @@ def mask_identifiers(text: str) -> str:
     """
     text = _EMAIL_LIKE.sub(" ", text)  # an address says who, never what they want
     return _ORDER_LIKE.sub("#1234", text)
+
+
+def log_loaded(model: str, started: float, log: logging.Logger = logger) -> None:
+    """One record per model built in this process, with a `loaded` field naming it: readiness
+    waits for these loads, and a test checks none happens inside the first message after it."""
+    seconds = round(time.perf_counter() - started, 2)
+    log.info(
+        "%s loaded in %.2f s",
+        model.replace("_", " "),
+        seconds,
+        extra={"loaded": model, "seconds": seconds},
+    )
 
 
 def default_encoder(texts: Sequence[str]) -> np.ndarray:
@@ -218,12 +231,14 @@ class IntentClassifier:
         with cls._lock:
             if digest in cls._shared:
                 return cls._shared[digest]
+            started = time.perf_counter()
             path = cache_dir / f"intent-classifier-{digest}.npz" if cache_dir else None
             classifier = cls.from_file(path, digest) if path and path.is_file() else None
             if classifier is None:
                 classifier = cls.train(examples)
                 if path is not None:
                     classifier.save(path)
+            log_loaded("intent_classifier", started)
             cls._shared[digest] = classifier
             return classifier
 
@@ -390,7 +405,9 @@ class ActClassifier:
         with cls._lock:
             key = (digest, encoder)
             if key not in cls._shared:
+                started = time.perf_counter()
                 cls._shared[key] = cls.train(exemplars, encoder)
+                log_loaded("act_classifier", started)
             return cls._shared[key]
 
     def predict_vectors(self, vectors: np.ndarray) -> list[ActScore]:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ import numpy as np
 import yaml
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from agent.understanding.classifier import mask_identifiers
+from agent.understanding.classifier import log_loaded, mask_identifiers
 from agent.understanding.topics_scoring import (
     TOPIC_NAMES,
     TopicCalibration,
@@ -282,7 +283,9 @@ class TopicMatcher:
         """The process-wide matcher for `path`, trained on first use (a few seconds)."""
         with cls._lock:
             if path not in cls._shared:
+                started = time.perf_counter()
                 cls._shared[path] = cls.train(load_exemplars(path))
+                log_loaded("topic_matcher", started, logger)
             return cls._shared[path]
 
     def scores(self, text: str) -> dict[str, float]:

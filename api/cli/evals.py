@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.cli.common import CONFIG_ERRORS, check_store, fail, load_settings
+
 app = typer.Typer(help="Run eval suites, compare runs and check a baseline.", no_args_is_help=True)
 
 EXIT_FAILED = 1
@@ -105,12 +107,17 @@ def run(
 
     console = Console(stderr=True)
     thresholds = _thresholds(fail_under or [])
+    load_settings()  # a bad THREADLINE_* setting is one line here, not an error per case
     if store is not None:
         if not (store / "policy.yaml").is_file():
             raise typer.BadParameter(
                 f"not a store directory (no policy.yaml): {store}", param_hint="--store"
             )
         store = store.resolve()  # relative to where the command runs, not to the suite file
+        try:
+            check_store(store)  # the cases would each fail inside the app's start-up
+        except CONFIG_ERRORS as exc:
+            fail(str(exc))
     try:
         loaded = resolve_suite(suite)
         baseline_data = json.loads(baseline.read_text("utf-8")) if baseline else None

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from api.settings import DEMO_STORE_DIR, Settings
+from api.cli.common import load_settings
+from api.settings import DEMO_STORE_DIR
 
 if TYPE_CHECKING:
     from knowledge import KnowledgeBase
@@ -31,7 +32,7 @@ CollectionOption = Annotated[
 def _open(data_dir: Path | None, collection: str) -> KnowledgeBase:
     from knowledge import KnowledgeBase
 
-    settings = Settings()
+    settings = load_settings()
     return KnowledgeBase.open(
         data_dir or settings.data_dir, chroma_url=settings.chroma_url, collection=collection
     )
@@ -89,7 +90,7 @@ def search(
 
     if method not in METHODS:
         raise typer.BadParameter(f"use one of {', '.join(METHODS)}", param_hint="--method")
-    settings = Settings()
+    settings = load_settings()
     name = collection or collection_name(settings.store_dir or DEMO_STORE_DIR)
     kb = _open(data_dir, name)
     if kb.store.count() == 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -11,7 +10,7 @@ from pydantic import BaseModel, Field
 from agent.review_gate import GateRefused, demote, gate_status, promote
 from api.deps import AdminKey, ReviewerKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
-from api.schemas import GateDemote, GatePromote
+from api.schemas import GateDemote, GatePromote, Moment
 from inbox.models import Channel, utcnow
 from tools.policy import StorePolicy
 
@@ -26,7 +25,7 @@ class GateEventOut(BaseModel):
     actor: str
     reason: str
     evidence: dict[str, Any]
-    occurred_at: datetime
+    occurred_at: Moment
 
 
 class IntentGate(BaseModel):
@@ -75,7 +74,7 @@ class ChannelGate(BaseModel):
 
 class GateOut(BaseModel):
     channels: list[ChannelGate]
-    at: datetime
+    at: Moment
 
 
 def _policy(request: Request) -> StorePolicy:

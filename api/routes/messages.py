@@ -26,7 +26,22 @@ def get_resolver(request: Request) -> Resolver:
     return resolver
 
 
-@router.post("", response_model=MessageOut)
+@router.post(
+    "",
+    response_model=MessageOut,
+    responses={
+        200: {
+            "description": "The resolution. A repeat of `(channel, external_id)` gets the first "
+            "delivery's body again, with `X-Threadline-Duplicate: true` and no second action.",
+            "headers": {
+                "X-Threadline-Duplicate": {
+                    "description": "`true` when this delivery repeats one already answered.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
+        }
+    },
+)
 async def post_message(
     body: MessageIn, request: Request, response: Response, _key: HelpdeskKey
 ) -> MessageOut:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from sqlmodel import col, select
 
 from api.deps import HelpdeskKey, SessionDep
 from api.errors import KEYED, error_responses
+from api.schemas import Moment
 from inbox.models import Channel, OutboxMessage
 
 router = APIRouter(prefix="/v1/outbox", tags=["outbox"])
@@ -25,8 +25,8 @@ class OutboxItem(BaseModel):
     body: str
     review_id: str | None
     customer_id: str | None
-    created_at: datetime
-    sent_at: datetime | None
+    created_at: Moment
+    sent_at: Moment | None
 
 
 class OutboxPage(BaseModel):

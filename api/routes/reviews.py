@@ -17,7 +17,7 @@ from agent.review_gate import RISKS
 from agent.reviews import CATEGORIES, AlreadyDecided, ReviewNotFound, decide
 from api.deps import ReviewerKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
-from api.schemas import RecordId, ReviewApprove, ReviewCategory, ReviewEdit, ReviewReject
+from api.schemas import Moment, RecordId, ReviewApprove, ReviewCategory, ReviewEdit, ReviewReject
 from inbox.conversations import as_utc, message_view
 from inbox.models import (
     ApiKey,
@@ -62,8 +62,8 @@ class ReviewSummary(BaseModel):
     customer_name: str | None
     conversation_id: str
     preview: str = Field(description="The first 160 characters of the AI reply.")
-    created_at: datetime
-    decided_at: datetime | None
+    created_at: Moment
+    decided_at: Moment | None
 
 
 class ReviewPage(BaseModel):
@@ -74,7 +74,7 @@ class ReviewPage(BaseModel):
 class Decision(BaseModel):
     status: ReviewStatus
     by: str | None
-    at: datetime | None
+    at: Moment | None
     final_text: str | None
     category: str | None
     note: str | None
@@ -257,7 +257,16 @@ def _decide(
     policy = runtime.services.policy if runtime is not None else None
     notifier = runtime.services.notifier if runtime is not None else None
     try:
-        row = decide(session, policy, review_id, status, key, notifier=notifier, **fields)
+        row = decide(
+            session,
+            policy,
+            review_id,
+            status,
+            key,
+            notifier=notifier,
+            events=request.app.state.events,
+            **fields,
+        )
     except ReviewNotFound:
         raise ApiError(404, "not_found", "no such review") from None
     except AlreadyDecided as taken:

@@ -70,7 +70,7 @@ def serve(data_dir: Path, *, keys: str | None = None, **settings: str) -> Iterat
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600
         while True:
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:

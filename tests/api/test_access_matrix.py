@@ -69,6 +69,20 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/conversations/{conversation_id}"): Rule(
         READERS, 404, "/v1/conversations/con_missing"
     ),
+    ("GET", "/v1/customers"): Rule(HELPDESK, 200, "/v1/customers?email=matrix@example.com"),
+    ("POST", "/v1/conversations/{conversation_id}/messages"): Rule(
+        HELPDESK,
+        404,
+        "/v1/conversations/cnv_missing/messages",
+        {"channel": "chat", "text": "Sam here.", "author": {"name": "Sam"}},
+    ),
+    ("PATCH", "/v1/conversations/{conversation_id}"): Rule(
+        HELPDESK, 404, "/v1/conversations/cnv_missing", {"status": "resolved"}
+    ),
+    ("GET", "/v1/webhooks/deliveries"): Rule(HELPDESK, 200),
+    ("POST", "/v1/webhooks/deliveries/{event_id}/retry"): Rule(
+        HELPDESK, 404, "/v1/webhooks/deliveries/evt_missing/retry"
+    ),
     ("GET", "/v1/escalations"): Rule(READERS, 200),
     ("GET", "/v1/escalations/{escalation_id}"): Rule(READERS, 404, "/v1/escalations/esc_missing"),
     ("PATCH", "/v1/escalations/{escalation_id}"): Rule(

@@ -50,6 +50,17 @@ def test_dates_outside_a_sane_range_are_422(api: Api, sent_at: str) -> None:
     assert response.json()["error"]["details"][0]["loc"] == ["body", "sent_at"]
 
 
+@pytest.mark.parametrize("sent_at", ["9999-12-31T23:59:59-12:00", "1969-07-20T20:17:00Z"])
+def test_a_persons_reply_with_a_date_outside_the_range_is_422(api: Api, sent_at: str) -> None:
+    response = api.client.post(
+        "/v1/conversations/cnv_any/messages",
+        headers=api.headers("helpdesk"),
+        json={"channel": "chat", "text": "hi", "author": {"name": "Sam"}, "sent_at": sent_at},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["loc"] == ["body", "sent_at"]
+
+
 def test_nul_characters_are_dropped_before_validation(api: Api) -> None:
     # PostgreSQL refuses NUL in text: without the clean-up this would be a 500 there.
     created = api.client.post(
@@ -75,11 +86,13 @@ def test_nul_characters_are_dropped_before_validation(api: Api) -> None:
         ("PATCH", "/v1/escalations/esc_%00"),
         ("GET", "/v1/traces/trc_%00"),
         ("DELETE", "/v1/keys/key_%00"),
+        ("PATCH", "/v1/conversations/cnv_%00"),
+        ("POST", "/v1/webhooks/deliveries/evt_%00/retry"),
     ],
 )
 def test_a_nul_in_a_path_id_is_not_found(api: Api, method: str, url: str) -> None:
     # PostgreSQL refuses NUL in a query's parameters: without the clean-up this was a 500 there.
-    body = {"status": "claimed"} if method == "PATCH" else None
+    body = {"status": "resolved"} if method == "PATCH" else None
     response = api.client.request(method, url, headers=api.headers("admin"), json=body)
     assert response.status_code == 404, response.text
     too_long = api.client.request(
@@ -223,7 +236,7 @@ def test_every_request_body_drops_nul_and_its_dates_are_the_checked_ones(tmp_pat
             assert "enum" in components[name], name
     dates = {where for where, node in _request_nodes(document) if node.get("format") == "date-time"}
     # Each one is proven by `test_dates_outside_a_sane_range_are_422` (and the fuzzing).
-    assert dates == {"MessageIn.sent_at"}
+    assert dates == {"MessageIn.sent_at", "HumanReplyIn.sent_at"}
 
 
 def _referenced(schema: dict[str, Any], components: dict[str, Any]) -> set[str]:
