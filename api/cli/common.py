@@ -64,7 +64,7 @@ def say(log_format: str, text: str, **fields: str) -> None:
     """
     if log_format == "json":
         entry = {
-            "time": datetime.now(UTC).isoformat(),
+            "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "level": "INFO",
             "logger": "threadline.cli",
             "request_id": "-",

@@ -114,6 +114,7 @@ def test_serve_writes_only_json_lines_from_start_to_stop(tmp_path: Path) -> None
         record = json.loads(line)  # fails on a progress bar, a bare warning, a traceback
         assert isinstance(record, dict)
         assert {"time", "level", "logger", "message"} <= record.keys(), record
+        assert str(record["time"]).endswith("Z"), record  # the one time format: UTC with Z
         records.append(record)
     assert hint(records, "url") == served.url
     assert not [r for r in records if r["level"] == "DEBUG"]
