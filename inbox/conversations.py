@@ -204,6 +204,13 @@ def encode_key(moment: datetime, record_id: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def older_than(cursor: str, moment: Any, record_id: Any) -> Any:
+    """The where-clause of a newest-first page after `cursor` (from `encode_key`) on the columns
+    `moment` and `record_id`; raises `InvalidCursor` for a cursor this API did not hand out."""
+    before_time, before_id = decode_cursor(cursor)
+    return or_(moment < before_time, and_(moment == before_time, record_id < before_id))
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from agent.escalation import packet_schema
@@ -18,7 +17,7 @@ from api.schemas import (
     EscalationUpdate,
     RecordId,
 )
-from inbox.conversations import InvalidCursor, decode_cursor, encode_key, record_event
+from inbox.conversations import InvalidCursor, encode_key, older_than, record_event
 from inbox.models import (
     Channel,
     Conversation,
@@ -75,15 +74,9 @@ def list_escalations(
         query = query.where(Escalation.assignee == assignee.replace("\x00", ""))
     if cursor:
         try:
-            before_time, before_id = decode_cursor(cursor)
+            query = query.where(older_than(cursor, col(Escalation.created_at), col(Escalation.id)))
         except InvalidCursor as exc:
             raise ApiError(400, "invalid_cursor", str(exc)) from exc
-        query = query.where(
-            or_(
-                col(Escalation.created_at) < before_time,
-                and_(col(Escalation.created_at) == before_time, col(Escalation.id) < before_id),
-            )
-        )
     rows = list(
         session.exec(
             query.order_by(col(Escalation.created_at).desc(), col(Escalation.id).desc()).limit(

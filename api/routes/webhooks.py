@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from api.deps import HelpdeskKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
 from api.schemas import EventDeliveryPage, EventDeliveryPublic, RecordId
-from inbox.conversations import InvalidCursor, decode_cursor, encode_key, record_event
+from inbox.conversations import InvalidCursor, encode_key, older_than, record_event
 from inbox.models import EventStatus, OutboundEvent, utcnow
 from inbox.outbound_events import EventType
 
@@ -57,18 +56,11 @@ def list_deliveries(
         query = query.where(OutboundEvent.type == type.value)
     if cursor:
         try:
-            before_time, before_id = decode_cursor(cursor)
+            query = query.where(
+                older_than(cursor, col(OutboundEvent.created_at), col(OutboundEvent.id))
+            )
         except InvalidCursor as exc:
             raise ApiError(400, "invalid_cursor", str(exc)) from exc
-        query = query.where(
-            or_(
-                col(OutboundEvent.created_at) < before_time,
-                and_(
-                    col(OutboundEvent.created_at) == before_time,
-                    col(OutboundEvent.id) < before_id,
-                ),
-            )
-        )
     rows = list(
         session.exec(
             query.order_by(
