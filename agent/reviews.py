@@ -42,7 +42,7 @@ from inbox.models import (
     new_id,
     utcnow,
 )
-from inbox.outbound_events import NO_EVENTS, EventSink, escalation_data, message_data
+from inbox.outbound_events import NO_EVENTS, EventSink, escalation_data, reply_data
 from tools.policy import StorePolicy
 
 CATEGORIES = ("wrong_facts", "wrong_action", "privacy", "tone", "incomplete", "other")
@@ -122,14 +122,7 @@ def decide(
             events.emit(
                 session,
                 "message.replied",
-                {
-                    "conversation_id": review.conversation_id,
-                    "customer_id": review.customer_id,
-                    "outcome": "replied",
-                    "intent": review.intent,
-                    "review_id": review.id,
-                    "message": message_data(message),
-                },
+                reply_data(message, outcome="replied", intent=review.intent, review_id=review.id),
                 customer_id=review.customer_id,
                 conversation_id=review.conversation_id,
             )

@@ -68,6 +68,20 @@ def message_data(message: Message) -> dict[str, Any]:
     }
 
 
+def reply_data(
+    message: Message, *, outcome: str | None, intent: str | None, review_id: str | None
+) -> dict[str, Any]:
+    """An AI reply as `message.replied` and `message.held` carry it."""
+    return {
+        "conversation_id": message.conversation_id,
+        "customer_id": message.customer_id,
+        "outcome": outcome,
+        "intent": intent,
+        "review_id": review_id,
+        "message": message_data(message),
+    }
+
+
 def escalation_data(row: Escalation, *, packet: bool = False) -> dict[str, Any]:
     """An escalation as its events carry it (the packet only when it is created)."""
     data: dict[str, Any] = {

@@ -24,7 +24,7 @@ from inbox.models import (
     ReviewKind,
     utcnow,
 )
-from inbox.outbound_events import EventSink, message_data, utc_text
+from inbox.outbound_events import EventSink, reply_data, utc_text
 
 UNRESOLVED = {
     "clarify",
@@ -53,17 +53,12 @@ def _report(
     """`message.held` for a reply waiting on a reviewer, `message.replied` for one sent."""
     if not reply.text:
         return
-    common = {
-        "conversation_id": reply.conversation_id,
-        "customer_id": reply.customer_id,
-        "outcome": state.get("outcome"),
-        "intent": state.get("intent"),
-        "review_id": review_id,
-    }
     events.emit(
         session,
         "message.held" if held else "message.replied",
-        {**common, "message": message_data(reply)},
+        reply_data(
+            reply, outcome=state.get("outcome"), intent=state.get("intent"), review_id=review_id
+        ),
         customer_id=reply.customer_id,
         conversation_id=reply.conversation_id,
     )
