@@ -53,10 +53,14 @@ def format_reply(
     customer_name: str | None = None,
     store_name: str = "the team",
     subject: str | None = None,
+    greeting: str | None = None,
+    sign_off: str | None = None,
 ) -> FormattedReply:
     """Shape the composer's text for `channel`."""
     if channel == "email":
-        return FormattedReply(_email(text, customer_name, store_name), channel, [])
+        return FormattedReply(
+            _email(text, customer_name, store_name, greeting, sign_off), channel, []
+        )
     if channel == "whatsapp":
         body = _BOLD.sub(r"*\1*", text)
         return FormattedReply(_truncate(body, LIMITS["whatsapp"]), channel, [])
@@ -72,10 +76,23 @@ def format_reply(
     return FormattedReply(plain, channel, [])
 
 
-def _email(text: str, name: str | None, store_name: str) -> str:
+def _email(
+    text: str,
+    name: str | None,
+    store_name: str,
+    greeting: str | None = None,
+    sign_off: str | None = None,
+) -> str:
+    """Greeting, body, sign-off; the store's own greeting (`{name}`: the first name, or
+    "there") and sign-off from the channel's policy when it has them."""
     words = (name or "").split()  # a name of white space has none
-    greeting = f"Hi {words[0]}," if words else "Hi there,"
-    return f"{greeting}\n\n{text.strip()}\n\nBest regards,\n{store_name} support"
+    first = words[0] if words else ""
+    if greeting:
+        opening = greeting.replace("{name}", first or "there").strip()
+    else:
+        opening = f"Hi {first}," if first else "Hi there,"
+    closing = sign_off.strip() if sign_off else f"Best regards,\n{store_name} support"
+    return f"{opening}\n\n{text.strip()}\n\n{closing}"
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from agent.business_hours import holding_time
 from agent.dialogue import coverage
 from agent.language import handover_notice, unserved_notice
+from inbox.models import utcnow
 from tools.policy import StorePolicy
 
 CHANNEL_NAMES = {
@@ -26,15 +28,6 @@ CHANNEL_NAMES = {
     "sms": "text message",
     "whatsapp": "WhatsApp",
     "voice": "call",
-}
-HOLDING_TIMES = {
-    "chat": "shortly, right here in the chat",
-    "email": "by email within one business day",
-    "instagram": "here on Instagram within a few hours",
-    "messenger": "here on Messenger within a few hours",
-    "sms": "by text within a few hours",
-    "whatsapp": "here on WhatsApp within a few hours",
-    "voice": "with a call back within one business day",
 }
 ISSUE_WORDS = {
     "damaged_item": "the damaged item",
@@ -627,7 +620,7 @@ class TemplateComposer:
     def _escalated(self, state: dict[str, Any], policy: StorePolicy) -> Draft:
         channel = state["message"]["channel"]
         escalation = state.get("escalation") or {}
-        when = HOLDING_TIMES.get(channel, "as soon as possible")
+        when = holding_time(channel, policy, utcnow())
         text = (
             "I've passed this to our support team with everything you've told us, so you won't "
             f"need to repeat yourself. A person will reply {when}."
@@ -650,7 +643,7 @@ class TemplateComposer:
         channel = state["message"]["channel"]
         return Draft(
             "Thanks, I've added this to your case. A person from our team has it and will reply "
-            f"{HOLDING_TIMES.get(channel, 'as soon as possible')}."
+            f"{holding_time(channel, policy, utcnow())}."
         )
 
 

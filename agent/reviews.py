@@ -43,6 +43,7 @@ from inbox.models import (
     utcnow,
 )
 from inbox.outbound_events import NO_EVENTS, EventSink, escalation_data, reply_data
+from inbox.outbox import queue_reply
 from tools.policy import StorePolicy
 
 CATEGORIES = ("wrong_facts", "wrong_action", "privacy", "tone", "incomplete", "other")
@@ -195,17 +196,21 @@ def _send(session: Session, review: Review, message: Message, final: str) -> Non
     if str(review.channel) == "email":
         original = (inbound.subject if inbound else None) or ""
         subject = original if original.lower().startswith("re:") else f"Re: {original}".strip()
-    row = OutboxMessage(
-        customer_id=review.customer_id,
-        channel=review.channel,
-        recipient=_recipient(session, review, inbound),
-        purpose="reply",
-        subject=subject or None,
-        body=final,
-        review_id=review.id,
-    )
-    session.add(row)
-    session.flush()
+    row = queue_reply(session, inbound, message, review_id=review.id) if inbound else None
+    if row is None:  # a helpdesk posted the message: the row tells it what to send
+        row = OutboxMessage(
+            customer_id=review.customer_id,
+            conversation_id=review.conversation_id,
+            message_id=message.id,
+            channel=review.channel,
+            recipient=_recipient(session, review, inbound),
+            purpose="reply",
+            subject=subject or None,
+            body=final,
+            review_id=review.id,
+        )
+        session.add(row)
+        session.flush()
     review.outbox_id = row.id
     record_event(
         session,

@@ -48,6 +48,7 @@ from inbox.conversations import (
 from inbox.identity import canonical_customer, resolve_customer
 from inbox.models import Author, Direction, Escalation, Message, Trace, new_id, utcnow
 from inbox.outbound_events import EventSink, report_merges
+from inbox.outbox import ORIGIN_KEY
 
 logger = logging.getLogger("threadline.agent")
 
@@ -113,6 +114,9 @@ class InboundRequest:
     sent_at: datetime | None = None
     verified: tuple[str, ...] = ()
     """Identifiers the calling helpdesk authenticated (`email`, `phone`, `handle`)."""
+    origin: dict[str, Any] | None = None
+    """The channel webhook it came in on and how to answer there (`inbox.outbox`); None: a
+    helpdesk posted it and sends the reply itself."""
 
     @property
     def sender(self) -> Sender:
@@ -188,7 +192,8 @@ def record_inbound(
                 "claimed_email": sender.claimed.get("email"),
                 "claimed_phone": sender.claimed.get("phone"),
                 "claim_keyed": bool(sender.session_key and sender.session_key.startswith("claim:")),
-            }
+            },
+            **({ORIGIN_KEY: request.origin} if request.origin else {}),
         },
     )
 
@@ -275,6 +280,24 @@ class Resolver:
         if isinstance(recorded, Resolution):
             return recorded
         return self._complete(recorded, recorded.customer_id)
+
+    def accept(self, request: InboundRequest) -> Message | None:
+        """Record a message now and leave its turn to `finish` (a channel webhook answers its
+        provider at once); None when it was recorded before (a redelivery: its first delivery
+        is answered, or the recovery sweep completes it)."""
+        sender = sender_identity(request.sender, self.services.phone_region)
+        with Session(self.services.engine, expire_on_commit=False) as session:
+            if find_message(session, request.channel, request.external_id) is not None:
+                return None
+        try:
+            recorded = self._record(request, sender)
+        except MessageInFlight:  # a concurrent delivery recorded it first and is on it
+            return None
+        return recorded if isinstance(recorded, Message) else None
+
+    def finish(self, inbound: Message) -> Resolution:
+        """Run the turn of a message `accept` recorded (the reply goes to the outbox)."""
+        return self._complete(inbound, inbound.customer_id)
 
     def _record(self, request: InboundRequest, sender: SenderIdentity) -> Message | Resolution:
         """Two first messages of one new customer may race to create their record (or to link

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -40,10 +41,13 @@ class CodeDelivery(Protocol):
 
 
 class OutboxDelivery:
-    """Writes the code's message to the outbox, for the channel sender to take."""
+    """Writes the code's message to the outbox: sent by Threadline's own adapter when one is
+    configured for email or SMS (`providers`), else taken by the channel sender."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, providers: Mapping[str, str] | None = None) -> None:
         self.engine = engine
+        self.providers = dict(providers or {})
+        """The outbox provider per kind of address (`email`, `phone`) that sends codes."""
 
     def deliver(self, *, customer_id: str, kind: str, recipient: str, text: str) -> None:
         with Session(self.engine) as session:
@@ -51,6 +55,7 @@ class OutboxDelivery:
                 OutboxMessage(
                     customer_id=customer_id,
                     channel=Channel.email if kind == "email" else Channel.sms,
+                    provider=self.providers.get(kind),
                     recipient=recipient,
                     purpose="verification_code",
                     subject="Your verification code" if kind == "email" else None,

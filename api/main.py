@@ -10,10 +10,13 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from agent.event_delivery import EventDispatcher
+from api.channels.runtime import OutboxRuntime
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import RateLimiter
 from api.routes import (
+    channel_webhooks,
+    chatwoot,
     conversations,
     customers,
     docs,
@@ -30,6 +33,7 @@ from api.routes import (
     shopify_webhooks,
     traces,
     webhooks,
+    widget,
 )
 from api.settings import Settings
 from api.store_runtime import start_store
@@ -82,9 +86,15 @@ def create_app(
         dispatcher = event_dispatcher(settings, engine)
         if dispatcher is not None:
             dispatcher.start()
+        app.state.outbox = OutboxRuntime(settings, engine)
+        app.state.outbox.start()
         try:
             yield
         finally:
+            if app.state.intake is not None:
+                app.state.intake.close()
+                app.state.intake = None
+            app.state.outbox.stop()
             if dispatcher is not None:
                 dispatcher.stop()
             if app.state.store is not None:
@@ -102,6 +112,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.store = None
+    app.state.intake = None
+    app.state.outbox = None
     app.state.events = settings.event_sink
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     install_error_handlers(app)
@@ -125,6 +137,9 @@ def create_app(
         review_page,
         docs,
         webhooks,
+        channel_webhooks,
+        chatwoot,
+        widget,
     ):
         app.include_router(module.router)
     app.mount(docs.ASSETS_PATH, docs.assets, name="docs-assets")

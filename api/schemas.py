@@ -363,3 +363,46 @@ class GateDemote(StrictRequest):
     to: Literal["review", "draft"] = "review"
     intent: IntentName | None = Field(default=None, description="Only this intent to review.")
     note: str = Field(default="", max_length=2000)
+
+
+VISITOR_PATTERN = r"^[A-Za-z0-9_-]{22,64}$"
+"""At least 22 url-safe characters: 128 random bits, as the widget's script makes (it makes 32)."""
+MESSAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+
+class WidgetMessageIn(StrictRequest):
+    """One message a visitor typed into the widget."""
+
+    visitor_id: str = Field(
+        min_length=22,
+        max_length=64,
+        pattern=VISITOR_PATTERN,
+        description="The visitor's random id (kept by the script): continues their conversation.",
+    )
+    message_id: str = Field(
+        min_length=8,
+        max_length=64,
+        pattern=MESSAGE_ID_PATTERN,
+        description="Random per message: a retried send with the same id is answered once.",
+    )
+    text: str = Field(min_length=1, max_length=4000)
+    email: str | None = Field(
+        default=None,
+        max_length=320,
+        description="An email the visitor typed in to be recognised: a claim, never proof.",
+    )
+    name: str | None = Field(default=None, max_length=200)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is empty")
+        return value
+
+    @field_validator("email", "name")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()

@@ -94,6 +94,69 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(default=10.0, gt=0)
     """Seconds a request waits for a pooled connection before it fails (503, never a hang)."""
 
+    # --- channels: inbound webhooks (a webhook whose secret is unset answers 404) ---------------
+    public_url: str | None = None
+    """The URL the providers call Threadline at (`https://support.example.com`), used to check
+    Twilio's signature, which covers the full URL; default: the URL the request arrived at."""
+    webhook_replay_seconds: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+    """A signed delivery whose own timestamp (or message time) is older than this is refused as
+    a replay; redeliveries inside it are deduplicated on the provider's message id."""
+    webhook_stale_seconds: int = Field(default=24 * 3600, ge=60)
+    """A message whose own send time (Meta, WhatsApp) is older than this is a replay or stale:
+    acknowledged and not taken in (the providers' retries of a real outage come sooner)."""
+    email_webhook_secret: SecretStr | None = None
+    """Signs `/webhooks/email` deliveries: `X-Threadline-Signature: sha256=<hex>` over
+    `<X-Threadline-Timestamp>.<body>` (the event webhook's scheme)."""
+    meta_app_secret: SecretStr | None = None
+    """The Meta app secret that signs Instagram/Messenger events (`X-Hub-Signature-256`)."""
+    meta_verify_token: SecretStr | None = None
+    """The token Meta echoes in the `GET` verification challenge (Meta and WhatsApp)."""
+    whatsapp_app_secret: SecretStr | None = None
+    """The Meta app secret of the WhatsApp Business app (`X-Hub-Signature-256`)."""
+    twilio_auth_token: SecretStr | None = None
+    """Twilio's auth token: checks `X-Twilio-Signature` and authenticates sends."""
+    chatwoot_token: SecretStr | None = None
+    """The Chatwoot agent bot's access token (`api_access_token`): posts its replies."""
+    chatwoot_webhook_secret: SecretStr | None = None
+    """The Chatwoot agent bot's webhook secret: checks `X-Chatwoot-Signature` (HMAC-SHA256 over
+    `<X-Chatwoot-Timestamp>.<body>`); with `chatwoot_token` and `chatwoot_url` it turns
+    `/webhooks/chatwoot` on (else 404)."""
+
+    # --- channels: outbound delivery (the outbox worker) -------------------------------------
+    outbox_max_attempts: int = Field(default=6, ge=1, le=50)
+    """Delivery attempts of one outbox message before it is `dead`."""
+    outbox_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """The first retry's wait; each further retry waits twice as long (at most an hour)."""
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often the delivery worker looks for due messages when nothing wakes it."""
+    email_api_url: str | None = None
+    """A mail-sending HTTP API (Postmark's `POST /email` shape); unset: email is not sent."""
+    email_api_token: SecretStr | None = None
+    """Sent as `X-Postmark-Server-Token`."""
+    email_from: str | None = None
+    """The From address of Threadline's emails; default: the policy's `store.support_email`."""
+    twilio_account_sid: str | None = None
+    """The Twilio account that sends SMS (with `twilio_auth_token`)."""
+    twilio_from_number: str | None = None
+    """The number proactive SMS are sent from; replies go from the number the customer wrote to."""
+    twilio_api_url: str = "https://api.twilio.com"
+    meta_page_token: SecretStr | None = None
+    """The Page access token that sends Instagram and Messenger replies (Send API)."""
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_token: SecretStr | None = None
+    """The WhatsApp Cloud API access token."""
+    whatsapp_phone_number_id: str | None = None
+    """The business number proactive WhatsApp messages are sent from."""
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    chatwoot_url: str | None = None
+    """The Chatwoot installation's base URL (`https://chatwoot.example.com`)."""
+
+    # --- the chat widget ---------------------------------------------------------------------
+    widget_enabled: bool | None = None
+    """Serve the chat widget's public endpoint and `/demo`; default: on for the demo store."""
+    widget_origins: str | None = None
+    """Comma-separated origins allowed to embed the widget (CORS); default: same origin only."""
+
     @field_validator("events_webhook_types")
     @classmethod
     def _known_event_types(cls, value: str | None) -> str | None:

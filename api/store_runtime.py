@@ -26,6 +26,7 @@ from agent.escalation_delivery import EscalationNotifier
 from agent.ledger import SqlIdempotencyStore
 from agent.recovery import RecoverySweeper
 from agent.service import Resolver
+from agent.verification import OutboxDelivery
 from api.settings import Settings
 from knowledge.embeddings import encode, load_model
 from tools.client import ShopifyClient
@@ -127,6 +128,17 @@ class StoreRuntime:
                 logger.exception("error while closing the store runtime")
 
 
+def code_providers(settings: Settings) -> dict[str, str]:
+    """Which outbox adapter sends one-time codes to an email address or a phone, when
+    Threadline sends them itself (the adapter is configured); else the channel sender does."""
+    providers = {}
+    if settings.email_api_url and settings.email_api_token is not None:
+        providers["email"] = "email"
+    if settings.twilio_account_sid and settings.twilio_auth_token is not None:
+        providers["phone"] = "twilio"
+    return providers
+
+
 def open_knowledge(settings: Settings, store_dir: Path, *, ingest: bool = True) -> Any:
     """The store's knowledge base, ingested first if its files changed since the last run."""
     from knowledge import KnowledgeBase, collection_name
@@ -150,8 +162,13 @@ def start_store(
     *,
     warm_up: Callable[[Services], Iterator[object]] = warm_up_models,
     background: bool = False,
+    served_at: str | None = None,
 ) -> StoreRuntime:
     """Open the store and warm it up (`warm_up`, in a thread of its own).
+
+    A sandbox shop started here sends its webhooks (`fulfillments/update`) to this app's
+    `/webhooks/shopify` when `THREADLINE_SHOPIFY_WEBHOOK_SECRET` is set: at `served_at` (where
+    `threadline serve` listens), else at `THREADLINE_PUBLIC_URL`.
 
     With `background`, return at once (`threadline serve` then listens while `/readyz` says
     `models: loading`): the runtime already answers, and a message that comes first loads
@@ -172,6 +189,12 @@ def start_store(
         sandbox = SandboxServer(
             store_dir / "sandbox", token, state_file=state_dir / f"{store_dir.name}.json"
         )
+        app_url = served_at or settings.public_url
+        if settings.shopify_webhook_secret is not None and app_url:
+            sandbox.send_webhooks_to(
+                f"{app_url.rstrip('/')}/webhooks/shopify",
+                settings.shopify_webhook_secret.get_secret_value(),
+            )
         shop_url = sandbox.start()
         anchored_today = sandbox.today
         closers.append(sandbox.stop)
@@ -205,6 +228,7 @@ def start_store(
         tools=tools,
         today=today,
         phone_region=settings.default_phone_region,
+        code_delivery=OutboxDelivery(engine, code_providers(settings)),
     )
     checkpointer, resource = make_checkpointer(
         settings.resolved_database_url,

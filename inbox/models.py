@@ -395,27 +395,96 @@ class VerificationCode(SQLModel, table=True):
     )
 
 
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    """Waiting for its first attempt (or for the calling helpdesk, when it has no provider)."""
+    sent = "sent"
+    failed = "failed"
+    """The last attempt failed; the next one is due at `next_attempt_at`."""
+    dead = "dead"
+    """Every attempt failed, or the provider refused it for good; a person must look."""
+    needs_template = "needs_template"
+    """WhatsApp outside the 24-hour customer-service window: only an approved template may go,
+    never free text, and none is configured for it."""
+
+
 class OutboxMessage(SQLModel, table=True):
-    """A message Threadline sends on its own (a one-time code, later replies and updates)."""
+    """Everything Threadline sends on its own: replies to messages that came in on a channel
+    webhook, reviewed replies, one-time codes and proactive updates; the delivery worker sends
+    due rows through the provider's adapter, with retries."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_unsent", "sent_at", "created_at"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_created", "created_at", "id"),
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("obx"), primary_key=True, max_length=40)
     customer_id: str | None = Field(default=None, index=True, max_length=40)
+    conversation_id: str | None = Field(default=None, max_length=40)
+    message_id: str | None = Field(default=None, max_length=40)
+    """The outbound message (in the conversation) this row delivers."""
     channel: Channel = Field(sa_type=String(20))
+    provider: str | None = Field(default=None, max_length=20)
+    """Which adapter sends it: `email`, `twilio`, `meta`, `whatsapp`, `chatwoot`, `twiml` (the
+    voice answer itself), or None: the calling helpdesk sends it (learning of it by event)."""
     recipient: str = Field(max_length=320)
     purpose: str = Field(max_length=40)
-    """Why it is sent: `verification_code`, `reply` (a reviewed reply), …"""
+    """Why it is sent: `verification_code`, `reply`, `holding`, `shipping_update`, …"""
     review_id: str | None = Field(default=None, max_length=40)
     """The review that approved it, for a reviewed reply."""
     subject: str | None = Field(default=None, max_length=500)
     body: str = Field(sa_type=Text)
+    headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Email threading headers (`Message-ID`, `In-Reply-To`, `References`)."""
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """What the adapter needs besides: the number or page written to, the provider's
+    conversation, SMS parts and segments, a WhatsApp template."""
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    """One row per key: the same reply or update is never queued twice."""
+    status: OutboxStatus = Field(sa_type=String(20), default=OutboxStatus.pending)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    provider_message_id: str | None = Field(default=None, max_length=200)
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    lease_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     sent_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class ConsentState(StrEnum):
+    opted_in = "opted_in"
+    opted_out = "opted_out"
+
+
+class ChannelConsent(SQLModel, table=True):
+    """Whether a phone number takes messages Threadline starts (shipping updates) on a channel:
+    `STOP` opts out and `START` back in (recorded here, by keyword), or the shop's consent."""
+
+    __tablename__ = "channel_consents"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_channel_consents_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=String(20))
+    address: str = Field(max_length=320)
+    """The E.164 phone number (or the address on the channel)."""
+    customer_id: str | None = Field(default=None, index=True, max_length=40)
+    state: ConsentState = Field(sa_type=String(20))
+    source: str = Field(max_length=40)
+    """`keyword` (STOP/START/…), `shopify`, `api`."""
+    keyword: str | None = Field(default=None, max_length=20)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
 
 

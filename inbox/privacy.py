@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, col, select
 from inbox.conversations import record_event
 from inbox.identity import InvalidIdentifier, canonical_customer, normalise
 from inbox.models import (
+    ChannelConsent,
     Conversation,
     Customer,
     Escalation,
@@ -124,6 +125,11 @@ class Subject:
                 col(OutboxMessage.customer_id).in_(ids),
                 col(OutboxMessage.recipient).in_(self.contacts),
             )
+        if model is ChannelConsent:
+            return or_(
+                col(ChannelConsent.customer_id).in_(ids),
+                col(ChannelConsent.address).in_(self.contacts),
+            )
         raise ValueError(f"no ownership rule for {model.__name__}")
 
     def owns_export(self, shopify_customer_id: str | None, customer_ids: Iterable[str]) -> bool:
@@ -206,6 +212,7 @@ _EXPORTED: tuple[tuple[str, type[SQLModel], frozenset[str]], ...] = (
     ("events", Event, frozenset()),
     ("verification_codes", VerificationCode, frozenset({"code_hash", "salt"})),
     ("outbox", OutboxMessage, frozenset()),
+    ("channel_consents", ChannelConsent, frozenset()),
 )
 """What an export holds, per table, and the fields left out (secrets, bookkeeping)."""
 
@@ -311,6 +318,7 @@ ERASERS: tuple[Eraser, ...] = (
     # others: a new table that holds a person's data gets its eraser here, and an ownership
     # rule in `Subject.owns`, which the export reads too.
     Eraser("outbox", _rows_of(OutboxMessage)),
+    Eraser("channel_consents", _rows_of(ChannelConsent)),
     Eraser("events", _rows_of(Event)),
     Eraser("messages", _rows_of(Message)),
     Eraser("conversations", _rows_of(Conversation)),

@@ -66,7 +66,73 @@ Stage = Literal["draft", "review", "autonomous"]
 ChannelName = Literal["chat", "email", "instagram", "messenger", "sms", "whatsapp", "voice"]
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class BusinessHours(_Strict):
+    """When people answer on a channel, in the store's timezone (`store.timezone`)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    start: str = Field(default="09:00", pattern=_CLOCK)
+    end: str = Field(default="17:00", pattern=_CLOCK)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
+
+
+class QuietHours(_Strict):
+    """No proactive message goes out between `start` and `end` (store time; may wrap midnight);
+    one due then waits for `end`."""
+
+    start: str = Field(default="21:00", pattern=_CLOCK)
+    end: str = Field(default="08:00", pattern=_CLOCK)
+
+
+ShippingEvent = Literal["in_transit", "out_for_delivery", "delivered", "failure"]
+SHIPPING_EVENTS: tuple[ShippingEvent, ...] = (
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "failure",
+)
+
+
+class ProactivePolicy(_Strict):
+    """Messages Threadline starts on the channel (SMS and WhatsApp: shipping updates)."""
+
+    shipping_updates: bool = False
+    events: list[ShippingEvent] = Field(default_factory=lambda: list(SHIPPING_EVENTS))
+    """Which shipment changes are worth a message (`in_transit`: the order shipped)."""
+    opt_in: Literal["required", "unless_opted_out"] = "required"
+    """`required`: only customers who opted in (the shop's marketing consent for SMS, or
+    `START` on the channel); `unless_opted_out`: anyone with a number who did not say STOP."""
+    quiet_hours: QuietHours | None = Field(default_factory=QuietHours)
+    max_per_day: int = Field(default=3, ge=0)
+    """Proactive messages one customer gets on the channel in 24 hours; further ones are
+    dropped (recorded as skipped)."""
+    template: str | None = None
+    """WhatsApp: the approved template sent outside the 24-hour window (body parameters: the
+    customer's first name, the order, the update)."""
+    template_language: str = "en_US"
+
+
 class ChannelPolicy(_Strict):
+    enabled: bool = True
+    """Off: the channel's webhook answers 404 and nothing is taken in on it."""
+    greeting: str | None = None
+    """The reply's first line (email; `{name}` is the customer's first name), e.g. "Hi {name},"."""
+    sign_off: str | None = None
+    """The reply's closing (email), e.g. "Warm wishes,\nThe Northwind team"."""
+    business_hours: BusinessHours | None = None
+    """When people answer; outside them a holding reply says when they will."""
+    first_response_promise: str | None = None
+    """What a holding reply promises, e.g. "within 4 business hours"."""
+    proactive: ProactivePolicy = Field(default_factory=ProactivePolicy)
     stage: Stage = "review"
     review_first: int = Field(default=100, ge=0)
     """AI replies held for review before the channel may go autonomous."""

@@ -30,11 +30,14 @@ def compose_reply(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any
 def format_for_channel(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
     policy = runtime.context.services.policy
     message = state["message"]
+    rule = channel_policy(policy, message["channel"])
     formatted = format_reply(
         state["draft"]["text"],
         message["channel"],
         customer_name=(state.get("identity") or {}).get("name"),
         store_name=policy.store.name,
+        greeting=rule.greeting,
+        sign_off=rule.sign_off,
     )
     return {
         "reply": {

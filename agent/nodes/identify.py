@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 from sqlmodel import Session, col, select
 
 from agent.context import Context
+from agent.proactive import order_replied_to
 from agent.proof import link_shop_customer, load_identity
 from agent.state import TURN_DEFAULTS, AgentState
 from agent.trace import traced
@@ -44,6 +45,10 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
                 "tool_calls", {"tool": "lookup_customer", "status": lookup}
             )
         history = load_history(session, identity["customer_id"], state["message"]["id"])
+        # An answer to a shipping update ("when will it arrive?") is about that update's order.
+        replied = order_replied_to(
+            session, identity["customer_id"], state["message"]["channel"], state["message"]["id"]
+        )
         case = session.exec(
             select(Conversation)
             .where(
@@ -81,6 +86,7 @@ def identify_customer(state: AgentState, runtime: Runtime[Context]) -> dict[str,
         **({"escalation_matter": {}} if taken_over else {}),
         "continued_from": continued_from(state),
         "shop_checked": shop_checked,
+        **({"active_order": replied} if replied else {}),
     }
 
 

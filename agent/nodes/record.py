@@ -19,12 +19,14 @@ from inbox.models import (
     Conversation,
     ConversationStatus,
     Direction,
+    Escalation,
     Message,
     Review,
     ReviewKind,
     utcnow,
 )
 from inbox.outbound_events import EventSink, reply_data, utc_text
+from inbox.outbox import queue_handoff, queue_reply
 
 UNRESOLVED = {
     "clarify",
@@ -40,6 +42,20 @@ UNRESOLVED = {
 }
 """Turns that ask instead of answering; `max_ai_turns` of them in a row escalate."""
 NOT_UNDERSTOOD = {"clarify", "unanswerable"}
+
+
+def handoff_note(packet: dict[str, Any]) -> str:
+    """The private note a helpdesk's team reads when the agent hands a conversation over."""
+    reason = packet.get("reason") or {}
+    lines = [
+        f"Threadline escalated this conversation ({reason.get('code', 'escalated')}, "
+        f"priority {packet.get('priority', 'normal')}).",
+        str(reason.get("message") or reason.get("sentence") or "").strip(),
+        str(packet.get("summary") or "").strip(),
+        f"Suggested next step: {packet.get('suggested_next_step', '')}".strip(),
+        f"Escalation {packet.get('id', '')}",
+    ]
+    return "\n\n".join(line for line in lines if line)
 
 
 def _report(
@@ -170,6 +186,14 @@ def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
                 payload=action,
             )
         _report(session, services.events, state, reply_message, review_id, held)
+        if not held:
+            inbound = session.get(Message, message["id"])
+            if inbound is not None:
+                queue_reply(session, inbound, reply_message, parts=reply.get("parts"))
+        if state.get("escalation_id") and (inbound := session.get(Message, message["id"])):
+            case = session.get(Escalation, state["escalation_id"])
+            if case is not None:
+                queue_handoff(session, inbound, case.id, handoff_note(case.packet))
         if _closes_case(session, state, conversation, reply_message.id):
             conversation.status = ConversationStatus.resolved
             conversation.closed_at = conversation.updated_at = utcnow()

@@ -49,13 +49,45 @@ def serve(
             help="Keep changes in this JSON file across restarts (default: memory only).",
         ),
     ] = None,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook-url",
+            help="Send the shop's webhooks (fulfillments/update) to this URL, e.g. "
+            "http://127.0.0.1:8080/webhooks/shopify.",
+        ),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook-secret",
+            envvar="THREADLINE_SHOPIFY_WEBHOOK_SECRET",
+            help="The secret that signs them (X-Shopify-Hmac-Sha256).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve POST /admin/api/<version>/graphql.json for the fixtures in --data until Ctrl-C."""
     from tools.sandbox import FixtureError, SandboxServer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if webhook_url and not webhook_secret:
+        typer.secho(
+            "error: --webhook-url needs --webhook-secret (or THREADLINE_SHOPIFY_WEBHOOK_SECRET)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(code=2)
     try:
-        server = SandboxServer(data, token, host=host, port=port, state_file=state_file)
+        server = SandboxServer(
+            data,
+            token,
+            host=host,
+            port=port,
+            state_file=state_file,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+        )
     except FixtureError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2) from exc
@@ -66,6 +98,8 @@ def serve(
     typer.echo(f"Sandbox Shopify store on {server.url}{anchor}")
     typer.echo(f"GraphQL endpoint: {server.graphql_url()}")
     typer.echo(f"Point Threadline at it: THREADLINE_SHOPIFY_URL={server.url}")
+    if webhook_url:
+        typer.echo(f"Webhooks (fulfillments/update) go to {webhook_url}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -61,14 +61,16 @@ def serve(
     engine = make_engine(settings.resolved_database_url, **settings.engine_options)
     prepare_database(engine, settings)
     app = create_app(settings, engine, prepared=True)
+    url = f"http://{_local_host(host)}:{port}"
     if store_dir is not None:
         # Load the store before listening, so a bad policy.yaml or fixture is one clear line.
         # Its models warm up in the background while the server listens (see /readyz).
         try:
-            app.state.store = start_store(settings, engine, store_dir, background=True)
+            app.state.store = start_store(
+                settings, engine, store_dir, background=True, served_at=url
+            )
         except CONFIG_ERRORS as exc:
             fail(str(exc))
-    url = f"http://{_local_host(host)}:{port}"
     say(
         settings.log_format,
         f"Threadline listening on {url} (docs at {url}/docs); ready when {url}/readyz answers 200",

@@ -14,7 +14,19 @@ The mandatory privacy topics (`inbox.privacy` does the work):
   event keeps counts and a digest of their Shopify id keyed with the webhook secret.
 * `shop/redact`: every customer's data is erased.
 
-A request naming another shop than the configured one is acknowledged and changes nothing.
+Shipment changes (`agent.proactive` decides and queues):
+
+* `fulfillments/create`, `fulfillments/update`: a shipment shipped, is out for delivery, was
+  delivered or could not be delivered; a short update goes by SMS and WhatsApp to customers who
+  want one (the store's `proactive` policy per channel). The order's contact and consent are read
+  from the shop; a shop that does not answer gets a 503, so Shopify delivers again later.
+
+Their time (quiet hours, the frequency cap) is the app's clock: `app.state.clock` when set
+(tests and replays pin it), else the real time.
+
+Without `THREADLINE_SHOPIFY_WEBHOOK_SECRET` the route answers 404 (the channel is off) and never
+takes unsigned input. A request naming another shop than the configured one is acknowledged and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +38,8 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,12 +55,15 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from agent.checkpoint import make_checkpointer
 from agent.locks import CustomerLocks
+from agent.proactive import Outcome, shipping_update
+from agent.shipment_updates import Shipment, read_contact
+from api.channels.signatures import secret_or_off
 from api.deps import EngineDep, SettingsDep
 from api.errors import ApiError
 from api.settings import Settings
 from api.store_runtime import StoreRuntime
 from inbox.conversations import record_event
-from inbox.models import WebhookDelivery
+from inbox.models import WebhookDelivery, utcnow
 from inbox.privacy import (
     Subject,
     export_customer,
@@ -55,6 +71,8 @@ from inbox.privacy import (
     redact_customer,
     redact_shop,
 )
+from tools.errors import ShopifyError
+from tools.toolkit import ShopifyTools
 
 logger = logging.getLogger("threadline.api")
 
@@ -104,6 +122,32 @@ class CustomersDataRequest(ShopRedact):
     data_request: DataRequest | None = None
 
 
+class Fulfillment(ShopifyPayload):
+    """`fulfillments/create` and `fulfillments/update`: the fulfillment, REST shape."""
+
+    id: int | str
+    order_id: int | str
+    name: str | None = Field(default=None, max_length=100)
+    status: str | None = Field(default=None, max_length=40)
+    shipment_status: str | None = Field(default=None, max_length=40)
+    tracking_company: str | None = Field(default=None, max_length=255)
+    tracking_url: str | None = Field(default=None, max_length=2000)
+    tracking_urls: list[str] = Field(default_factory=list)
+
+    def shipment(self) -> Shipment:
+        url = self.tracking_url or next((u for u in self.tracking_urls if u), None)
+        name = (self.name or "").rsplit(".", 1)[0] or None  # "#1042.1" is #1042's first parcel
+        return Shipment(
+            fulfillment_id=str(self.id),
+            order_id=str(self.order_id),
+            status=self.shipment_status,
+            fulfillment_status=self.status,
+            order_name=name,
+            carrier=self.tracking_company,
+            tracking_url=url,
+        )
+
+
 # --- the agent's sessions, as the privacy duties reach them ----------------------------------
 
 
@@ -138,6 +182,11 @@ class Delivery:
     settings: Settings
     runtime: StoreRuntime | None
     """The running store, or None when none is served."""
+    shop_domain: str = ""
+    """`X-Shopify-Shop-Domain`: the shop that sent it."""
+    clock: Callable[[], datetime] = utcnow
+    wake: Callable[[], None] = field(default=lambda: None)
+    """Tells the outbox worker that something is due (it looks anyway, every poll)."""
 
     @contextmanager
     def sessions(self) -> Iterator[CheckpointSessions]:
@@ -296,6 +345,55 @@ def erase_shop(delivery: Delivery, payload: ShopRedact) -> dict[str, Any]:
     return {"status": "done", "erased": counts}
 
 
+def shipment_changed(delivery: Delivery, payload: Fulfillment) -> dict[str, Any]:
+    """A shipment moved on: updates by SMS and WhatsApp to the customers who want them."""
+    runtime = delivery.runtime
+    if runtime is None or not isinstance(runtime.services.tools, ShopifyTools):
+        return {"status": "ignored", "reason": "no_shop"}
+    if delivery.handled_before():
+        return DUPLICATE
+    if delivery.other_shop(delivery.shop_domain):
+        with Session(delivery.engine) as session:
+            if not delivery.claim(session):
+                return DUPLICATE
+            record_event(
+                session,
+                "shipping_update_skipped",
+                payload={"reason": "other_shop", "shop_domain": delivery.shop_domain[:255]},
+            )
+            session.commit()
+        return {"status": "ignored", "reason": "other_shop"}
+    shipment = payload.shipment()
+    try:
+        contact = read_contact(runtime.services.tools.client, shipment.order_id)
+    except ShopifyError as exc:
+        logger.warning("shipment update deferred: the shop did not answer (%s)", exc.code)
+        raise ApiError(503, "shop_unavailable", "the shop did not answer; deliver again") from None
+    for attempt in (1, 2):
+        with Session(delivery.engine) as session:
+            if not delivery.claim(session):
+                return DUPLICATE
+            try:
+                decisions = shipping_update(
+                    session,
+                    runtime.services.policy,
+                    shipment,
+                    contact,
+                    now=delivery.clock(),
+                    region=runtime.services.phone_region,
+                    events=runtime.services.events,
+                )
+                session.commit()
+            except IntegrityError:  # the customer's record was created meanwhile: again
+                if attempt == 2:
+                    raise
+                continue
+        break
+    if any(d.outcome is not Outcome.skipped for d in decisions):
+        delivery.wake()
+    return {"status": "done", "updates": [d.to_json() for d in decisions]}
+
+
 @dataclass(frozen=True)
 class Topic:
     payload: type[BaseModel]
@@ -306,6 +404,8 @@ TOPICS: dict[str, Topic] = {
     "customers/data_request": Topic(CustomersDataRequest, export_data),
     "customers/redact": Topic(CustomersRedact, erase_customer),
     "shop/redact": Topic(ShopRedact, erase_shop),
+    "fulfillments/create": Topic(Fulfillment, shipment_changed),
+    "fulfillments/update": Topic(Fulfillment, shipment_changed),
 }
 """What each topic's payload is and who handles it; other topics are acknowledged, ignored."""
 
@@ -327,13 +427,7 @@ async def shopify_webhook(
     request: Request, engine: EngineDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """One Shopify webhook delivery. Shopify's contract, not the API's: outside the OpenAPI."""
-    if settings.shopify_webhook_secret is None:
-        raise ApiError(
-            503,
-            "not_configured",
-            "Shopify webhooks are not configured: set THREADLINE_SHOPIFY_WEBHOOK_SECRET",
-        )
-    secret = settings.shopify_webhook_secret.get_secret_value()
+    secret = secret_or_off(settings.shopify_webhook_secret, "shopify")
     body = await request.body()
     if not signature_valid(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
         raise ApiError(401, "unauthorized", "X-Shopify-Hmac-Sha256 is missing or does not match")
@@ -352,6 +446,7 @@ async def shopify_webhook(
         payload = topic.payload.model_validate(document)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
+    outbox = getattr(request.app.state, "outbox", None)
     delivery = Delivery(
         topic=topic_name,
         delivery_id=delivery_id,
@@ -359,6 +454,9 @@ async def shopify_webhook(
         engine=engine,
         settings=settings,
         runtime=getattr(request.app.state, "store", None),
+        shop_domain=request.headers.get("X-Shopify-Shop-Domain", "").strip(),
+        clock=getattr(request.app.state, "clock", None) or utcnow,
+        wake=outbox.worker.wake if outbox is not None else (lambda: None),
     )
     outcome = await run_in_threadpool(topic.handle, delivery, payload)
     return {"topic": topic_name, **outcome}

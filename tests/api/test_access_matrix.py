@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ class Rule:
     signed: bool = False
     """Authenticated by a signature of the body (a webhook), not by an API key: unsigned calls
     get 401 whatever key they carry, signed ones are admitted with or without one."""
+    signer: str = "shopify"
+    """Whose signature: `shopify` or `chatwoot`."""
 
 
 ACCESS: dict[tuple[str, str], Rule] = {
@@ -120,6 +123,27 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/gate/{channel}/promote"): Rule(ADMIN, 503, "/v1/gate/email/promote", {}),
     ("POST", "/v1/gate/{channel}/demote"): Rule(ADMIN, 503, "/v1/gate/email/demote", {}),
     ("GET", "/v1/outbox"): Rule(HELPDESK, 200),
+    ("POST", "/v1/outbox/{outbox_id}/retry"): Rule(HELPDESK, 404, "/v1/outbox/obx_missing/retry"),
+    # Channel webhooks are signed by their provider; with no secret set the channel is off.
+    ("POST", "/webhooks/email"): Rule(PUBLIC, 404, json={}),
+    ("GET", "/webhooks/meta"): Rule(PUBLIC, 404),
+    ("POST", "/webhooks/meta"): Rule(PUBLIC, 404, json={}),
+    ("GET", "/webhooks/whatsapp"): Rule(PUBLIC, 404),
+    ("POST", "/webhooks/whatsapp"): Rule(PUBLIC, 404, json={}),
+    ("POST", "/webhooks/twilio/sms"): Rule(PUBLIC, 404, json={}),
+    ("POST", "/webhooks/twilio/voice"): Rule(PUBLIC, 404, json={}),
+    # The chat widget is public (browsers hold no key); with no store it is off.
+    ("GET", "/demo"): Rule(PUBLIC, 404),
+    ("GET", "/widget/{name}"): Rule(PUBLIC, 404, "/widget/widget.js"),
+    ("GET", "/widget/messages"): Rule(PUBLIC, 404),
+    ("OPTIONS", "/widget/messages"): Rule(PUBLIC, 404),
+    ("POST", "/widget/messages"): Rule(
+        PUBLIC, 404, json={"visitor_id": "v" * 32, "message_id": "access-matrix-1", "text": "Hi"}
+    ),
+    # An event the bot does not act on: acknowledged and ignored.
+    ("POST", "/webhooks/chatwoot"): Rule(
+        PUBLIC, 200, json={"event": "webwidget_triggered"}, signed=True, signer="chatwoot"
+    ),
     ("GET", "/review"): Rule(PUBLIC, 200),
     ("GET", "/review/assets/{name}"): Rule(PUBLIC, 200, "/review/assets/review.js"),
     # A topic the app does not handle: acknowledged (200) and ignored, so nothing changes.
@@ -127,6 +151,18 @@ ACCESS: dict[tuple[str, str], Rule] = {
 }
 
 WEBHOOK_SECRET = "access-matrix-webhook-secret"
+
+
+def _chatwoot_signed(body: bytes) -> dict[str, str]:
+    """Headers Chatwoot (4.13+) sends with an agent bot's delivery of `body`."""
+    stamp = str(int(time.time()))
+    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/json",
+        "X-Chatwoot-Timestamp": stamp,
+        "X-Chatwoot-Signature": f"sha256={digest.hexdigest()}",
+        "X-Chatwoot-Delivery": "access-matrix",
+    }
 
 
 def _shopify_signed(body: bytes) -> dict[str, str]:
@@ -167,12 +203,20 @@ def _revoked_key(api: Api) -> str:
     return plaintext
 
 
+SIGNERS = {"shopify": _shopify_signed, "chatwoot": _chatwoot_signed}
+
+
 def test_every_route_admits_exactly_the_callers_its_rule_names(api: Api) -> None:
     app: FastAPI = api.client.app  # type: ignore[assignment]
     served = served_routes(app)
     assert served == ACCESS.keys()
     app.state.settings = app.state.settings.model_copy(
-        update={"shopify_webhook_secret": SecretStr(WEBHOOK_SECRET)}
+        update={
+            "shopify_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "chatwoot_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "chatwoot_token": SecretStr("access-matrix-bot-token"),
+            "chatwoot_url": "http://127.0.0.1:9",
+        }
     )
     headers: dict[str, dict[str, str]] = {
         "none": {},
@@ -196,7 +240,7 @@ def test_every_route_admits_exactly_the_callers_its_rule_names(api: Api) -> None
                     method,
                     rule.url or path,
                     content=body,
-                    headers={**headers[caller], **_shopify_signed(body)},
+                    headers={**headers[caller], **SIGNERS[rule.signer](body)},
                 )
             else:
                 response = api.client.request(

@@ -3,7 +3,8 @@
 A data request exports everything held on a customer across channels; a customer redaction
 erases it from every table and from the agent's checkpoints, leaving only a tombstone; a shop
 redaction erases every customer. Deliveries are signed (HMAC), deduplicated, and refused
-without a secret or a valid signature, with nothing recorded.
+without a valid signature (401), or without a secret (404: the channel is off), with nothing
+recorded.
 """
 
 from __future__ import annotations
@@ -438,15 +439,19 @@ def seed_customer(engine: Engine, email: str, text_: str) -> str:
         return customer.id
 
 
-def test_without_a_secret_the_route_answers_503_and_records_nothing(api: Api) -> None:
+def test_without_a_secret_the_route_answers_404_and_records_nothing(api: Api) -> None:
+    """The channel is off: it answers 404 and never takes unsigned input."""
     engine: Engine = api.engine  # type: ignore[assignment]
     seed_customer(engine, NORA["email"], "please keep my data")
     before = {m: count(engine, m) for m in (Message, Event, WebhookDelivery)}
-    response = deliver(api.client, "customers/redact", customer_payload(NORA))
-    assert response.status_code == 503
-    error = response.json()["error"]
-    assert error["code"] == "not_configured"
-    assert "THREADLINE_SHOPIFY_WEBHOOK_SECRET" in error["message"]
+    for signature in (None, ""):  # signed with some secret, or not signed at all
+        response = deliver(
+            api.client, "customers/redact", customer_payload(NORA), signature=signature
+        )
+        assert response.status_code == 404
+        error = response.json()["error"]
+        assert error["code"] == "not_found"
+        assert "shopify" in error["message"]
     assert {m: count(engine, m) for m in before} == before
 
 

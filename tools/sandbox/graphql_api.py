@@ -6,6 +6,7 @@ graphql-core and runs it over the store; the HTTP layer (`server.py`) only adds 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -26,6 +27,7 @@ from graphql import (
 from tools.sandbox.order_parts import refund_view, return_view
 from tools.sandbox.order_view import order_view
 from tools.sandbox.search import filter_customers, filter_orders
+from tools.sandbox.shipments import create_fulfillment_event, event_view
 from tools.sandbox.store import SandboxStore, UserErr
 from tools.sandbox.values import Json, to_decimal
 from tools.sandbox.views import connection, customer_view, gid_id, product_view
@@ -84,12 +86,17 @@ def query_cost(document: DocumentNode) -> int:
     return max(result, 1)
 
 
+Notify = Callable[[str, Json], None]
+"""Told of a change the shop sends a webhook for: (topic, REST payload)."""
+
+
 class SandboxGraphQL:
     """Resolvers for the Query and Mutation roots over one `SandboxStore`."""
 
-    def __init__(self, store: SandboxStore) -> None:
+    def __init__(self, store: SandboxStore, notify: Notify | None = None) -> None:
         self.store = store
         self.schema = sandbox_schema()
+        self.notify = notify
 
     def prepare(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
         """Parse and validate; syntax and validation errors come back as GraphQL errors."""
@@ -139,6 +146,7 @@ class SandboxGraphQL:
             "returnCreate": self._return_create,
             "returnRequest": self._return_request,
             "refundCreate": self._refund_create,
+            "fulfillmentEventCreate": self._fulfillment_event_create,
         }
 
     def _order_json(self, value: str) -> Json | None:
@@ -295,4 +303,20 @@ class SandboxGraphQL:
             "refund": refund_view(self.store, order, refund, lambda _i=None: node),
             "order": node,
             "userErrors": [],
+        }
+
+    def _fulfillment_event_create(self, _info: Any, fulfillmentEvent: Json) -> Json:
+        event, fulfillment, errors = create_fulfillment_event(
+            self.store,
+            str(fulfillmentEvent["fulfillmentId"]),
+            str(fulfillmentEvent["status"]),
+            happened_at=fulfillmentEvent.get("happenedAt"),
+            message=fulfillmentEvent.get("message"),
+            estimated_delivery_at=fulfillmentEvent.get("estimatedDeliveryAt"),
+        )
+        if fulfillment is not None and self.notify is not None:
+            self.notify("fulfillments/update", fulfillment)
+        return {
+            "fulfillmentEvent": event_view(event) if event is not None else None,
+            "userErrors": _errors(errors),
         }

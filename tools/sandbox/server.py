@@ -2,7 +2,8 @@
 
 Runs on the standard library's threading HTTP server so it starts in-process on an ephemeral
 port (tests, `threadline serve --demo`) or on its own (`threadline sandbox serve`). Admin
-endpoints under `/_sandbox/` (same token) reset state, read it, and queue faults.
+endpoints under `/_sandbox/` (same token) reset state, read it, and queue faults. Given a
+webhook URL and secret, it sends the shop's signed webhooks there (`tools.sandbox.shipments`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from graphql import OperationDefinitionNode
 from tools.sandbox.faults import Fault, FaultQueue
 from tools.sandbox.fixtures import load_fixtures
 from tools.sandbox.graphql_api import SandboxGraphQL, query_cost
+from tools.sandbox.shipments import WebhookSender
 from tools.sandbox.store import SandboxStore
 
 logger = logging.getLogger(__name__)
@@ -84,10 +86,14 @@ class SandboxServer:
         clock: Callable[[], datetime] | None = None,
         rate_limit: bool | CostBucket = False,
         fault_seed: int = 0,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         """Load `data_dir` (a store's `sandbox/`); `rate_limit` enforces Shopify's cost bucket
         (True: 2,000 points restoring 100/s, or pass a `CostBucket`); by default the bucket is
-        only reported in `extensions.cost`. `fault_seed` seeds the draws of faults with a rate."""
+        only reported in `extensions.cost`. `fault_seed` seeds the draws of faults with a rate.
+        With `webhook_url` and `webhook_secret`, the shop's webhooks go there (see
+        `send_webhooks_to`)."""
         data = load_fixtures(Path(data_dir))
         self.today: date | None = data.today
         """The business date the fixtures are anchored on (`store.json`), if any."""
@@ -95,7 +101,9 @@ class SandboxServer:
         self.state_file = Path(state_file) if state_file else None
         if self.state_file and self.state_file.exists():
             self.store.load_state(self.state_file)
-        self.api = SandboxGraphQL(self.store)
+        self.webhooks: WebhookSender | None = None
+        """Where the shop's webhooks go, once `send_webhooks_to` was called."""
+        self.api = SandboxGraphQL(self.store, notify=self._notify)
         self.faults = FaultQueue(fault_seed)
         self.bucket = (
             rate_limit if isinstance(rate_limit, CostBucket) else CostBucket(enforce=rate_limit)
@@ -107,6 +115,8 @@ class SandboxServer:
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        if webhook_url and webhook_secret:
+            self.send_webhooks_to(webhook_url, webhook_secret)
 
     # ---- lifecycle -----------------------------------------------------------------------
     @property
@@ -147,6 +157,23 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+        if self.webhooks is not None:
+            self.webhooks.close()
+            self.webhooks = None
+
+    # ---- webhooks ------------------------------------------------------------------------
+    def send_webhooks_to(self, url: str, secret: str) -> None:
+        """Send the shop's webhooks (`fulfillments/update` when a shipment moves on) to `url`,
+        signed with `secret` as Shopify signs them (`X-Shopify-Hmac-Sha256`)."""
+        if self.webhooks is not None:
+            self.webhooks.close()
+        domain = str(self.store.shop.get("myshopify_domain") or "sandbox.myshopify.com")
+        self.webhooks = WebhookSender(url, secret, domain)
+        logger.info("sandbox store sends its webhooks to %s", url)
+
+    def _notify(self, topic: str, payload: dict[str, Any]) -> None:
+        if self.webhooks is not None:
+            self.webhooks.send(topic, payload)
 
     def __enter__(self) -> SandboxServer:
         self.start()

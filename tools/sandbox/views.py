@@ -164,6 +164,19 @@ def variant_view(store: SandboxStore, variant: Json, product: Json | None = None
     }
 
 
+SMS_MARKETING_STATES = frozenset(
+    {"not_subscribed", "pending", "redacted", "subscribed", "unsubscribed"}
+)
+
+
+def sms_marketing_state(customer: Json) -> str:
+    """The customer's SMS marketing consent (REST `sms_marketing_consent.state`) as GraphQL's
+    `CustomerSmsMarketingState`; a customer without one has not subscribed."""
+    consent = customer.get("sms_marketing_consent")
+    state = str(consent.get("state") or "").lower() if isinstance(consent, dict) else ""
+    return (state if state in SMS_MARKETING_STATES else "not_subscribed").upper()
+
+
 def customer_view(store: SandboxStore, customer: Json) -> Json:
     from tools.sandbox.order_view import order_view
     from tools.sandbox.search import filter_orders
@@ -198,7 +211,9 @@ def customer_view(store: SandboxStore, customer: Json) -> Json:
             {"emailAddress": customer["email"]} if customer.get("email") else None
         ),
         "defaultPhoneNumber": (
-            {"phoneNumber": customer["phone"]} if customer.get("phone") else None
+            {"phoneNumber": customer["phone"], "marketingState": sms_marketing_state(customer)}
+            if customer.get("phone")
+            else None
         ),
         "state": str(customer.get("state") or "enabled").upper(),
         "tags": split_tags(customer.get("tags")),

@@ -1,0 +1,1 @@
+"""Channel webhooks: parsing what each provider sends, and checking who sent it."""
