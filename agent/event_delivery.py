@@ -14,23 +14,20 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, Engine
+from sqlmodel import col
 
 from agent.escalation_delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from agent.leased_worker import RETRYABLE, LeasedWorker, backoff
 from inbox.models import EventStatus, OutboundEvent, utcnow
 from inbox.outbound_events import utc_text
 
 logger = logging.getLogger("threadline.events")
-
-RETRYABLE = {408, 425, 429}
-MAX_BACKOFF_SECONDS = 3600.0
 
 
 def envelope(row: OutboundEvent) -> dict[str, Any]:
@@ -42,8 +39,11 @@ def envelope(row: OutboundEvent) -> dict[str, Any]:
     }
 
 
-class EventDispatcher:
+class EventDispatcher(LeasedWorker):
     """Delivers due events from `outbound_events` on a worker thread (started by `start`)."""
+
+    model = OutboundEvent
+    thread_name = "events"
 
     def __init__(
         self,
@@ -56,92 +56,27 @@ class EventDispatcher:
         timeout_seconds: float = 5.0,
         poll_seconds: float = 0.5,
     ) -> None:
-        self.engine = engine
+        super().__init__(
+            engine,
+            poll_seconds=poll_seconds,
+            lease_seconds=timeout_seconds * 2 + 5,
+            join_seconds=timeout_seconds + 5,
+        )
         self.url = url
         self.secret = secret
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._worker: threading.Thread | None = None
         self._client = httpx.Client(timeout=timeout_seconds)
 
-    def start(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
-            self._stop.clear()
-            self._worker = threading.Thread(target=self._run, name="event-webhook", daemon=True)
-            self._worker.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._worker is not None:
-            self._worker.join(timeout=self.timeout_seconds + 5)
+        super().stop()
         self._client.close()
 
-    def wake(self) -> None:
-        """Look for due events now rather than at the next poll."""
-        self._wake.set()
+    def waiting(self) -> Sequence[ColumnElement[bool]]:
+        return [col(OutboundEvent.status) == EventStatus.pending]
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.deliver_due()
-            except Exception:  # a bug or a database outage must not end the worker
-                logger.exception("event delivery pass failed")
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
-
-    def deliver_due(self, limit: int = 50) -> int:
-        """One pass: deliver (or retry) every due event this process can claim; how many tried."""
-        now = utcnow()
-        with Session(self.engine) as session:
-            ids = session.exec(
-                select(OutboundEvent.id)
-                .where(
-                    OutboundEvent.status == EventStatus.pending,
-                    col(OutboundEvent.next_attempt_at) <= now,
-                    or_(
-                        col(OutboundEvent.lease_until).is_(None),
-                        col(OutboundEvent.lease_until) < now,
-                    ),
-                )
-                .order_by(col(OutboundEvent.created_at), col(OutboundEvent.id))
-                .limit(limit)
-            ).all()
-        tried = 0
-        for event_id in ids:
-            if self._stop.is_set():
-                break
-            row = self._claim(event_id)
-            if row is not None:
-                self._attempt(row)
-                tried += 1
-        return tried
-
-    def _claim(self, event_id: str) -> OutboundEvent | None:
-        now = utcnow()
-        with Session(self.engine, expire_on_commit=False) as session:
-            claimed = session.execute(
-                update(OutboundEvent)
-                .where(
-                    col(OutboundEvent.id) == event_id,
-                    col(OutboundEvent.status) == EventStatus.pending,
-                    or_(
-                        col(OutboundEvent.lease_until).is_(None),
-                        col(OutboundEvent.lease_until) < now,
-                    ),
-                )
-                .values(lease_until=now + timedelta(seconds=self.timeout_seconds * 2 + 5))
-            )
-            session.commit()
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            return session.get(OutboundEvent, event_id)
-
-    def _attempt(self, row: OutboundEvent) -> None:
+    def attempt(self, row: OutboundEvent) -> None:
         body = json.dumps(envelope(row), sort_keys=True, default=str).encode()
         timestamp = str(int(time.time()))
         headers = {
@@ -174,13 +109,8 @@ class EventDispatcher:
         ):
             values["status"] = EventStatus.failed
         else:
-            wait = min(self.backoff_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-            values["next_attempt_at"] = now + timedelta(seconds=wait)
-        with Session(self.engine) as session:
-            session.execute(
-                update(OutboundEvent).where(col(OutboundEvent.id) == row.id).values(**values)
-            )
-            session.commit()
+            values["next_attempt_at"] = now + backoff(self.backoff_seconds, attempts)
+        self.record(row.id, values)
         logger.info(
             "event %s (%s) attempt %d: %s",
             row.id,

@@ -13,9 +13,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from agent.leased_worker import RETRYABLE
 from inbox.models import OutboxMessage, OutboxStatus
-
-RETRYABLE = frozenset({408, 425, 429})
 
 
 @dataclass(frozen=True)

@@ -198,24 +198,15 @@ HubChallenge = Annotated[str | None, Query(alias="hub.challenge", max_length=200
 
 
 @router.get("/meta")
+@router.get("/whatsapp")
 async def meta_verify(
     settings: SettingsDep,
     mode: HubMode = None,
     token: HubToken = None,
     challenge: HubChallenge = None,
 ) -> Response:
-    """Meta's subscription check: echo `hub.challenge` when `hub.verify_token` is ours."""
-    return verification_challenge(settings, mode, token, challenge)
-
-
-@router.get("/whatsapp")
-async def whatsapp_verify(
-    settings: SettingsDep,
-    mode: HubMode = None,
-    token: HubToken = None,
-    challenge: HubChallenge = None,
-) -> Response:
-    """The WhatsApp Cloud API's subscription check (the same as Meta's)."""
+    """Meta's subscription check (Instagram, Messenger and WhatsApp alike): echo
+    `hub.challenge` when `hub.verify_token` is ours."""
     return verification_challenge(settings, mode, token, challenge)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
+from sqlmodel import select
 
 from agent.escalation import packet_schema
 from api.deps import EventsDep, ReaderKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
+from api.pagination import newest_first
 from api.schemas import (
     EscalationDetail,
     EscalationPage,
@@ -17,7 +18,7 @@ from api.schemas import (
     EscalationUpdate,
     RecordId,
 )
-from inbox.conversations import InvalidCursor, encode_key, older_than, record_event
+from inbox.conversations import record_event
 from inbox.models import (
     Channel,
     Conversation,
@@ -72,22 +73,7 @@ def list_escalations(
         query = query.where(Escalation.channel == channel)
     if assignee is not None:
         query = query.where(Escalation.assignee == assignee.replace("\x00", ""))
-    if cursor:
-        try:
-            query = query.where(older_than(cursor, col(Escalation.created_at), col(Escalation.id)))
-        except InvalidCursor as exc:
-            raise ApiError(400, "invalid_cursor", str(exc)) from exc
-    rows = list(
-        session.exec(
-            query.order_by(col(Escalation.created_at).desc(), col(Escalation.id).desc()).limit(
-                limit + 1
-            )
-        ).all()
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_key(rows[-1].created_at, rows[-1].id)
+    rows, next_cursor = newest_first(session, query, Escalation, cursor, limit)
     return EscalationPage(
         escalations=[EscalationSummary(**_summary(r)) for r in rows], next_cursor=next_cursor
     )

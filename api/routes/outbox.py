@@ -12,8 +12,8 @@ from sqlmodel import col, select
 
 from api.deps import HelpdeskKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
+from api.pagination import newest_first
 from api.schemas import Moment, RecordId
-from inbox.conversations import InvalidCursor, encode_key, older_than
 from inbox.models import Channel, OutboxMessage, OutboxStatus, utcnow
 
 router = APIRouter(prefix="/v1/outbox", tags=["outbox"])
@@ -103,24 +103,7 @@ def list_outbox(
         query = query.where(OutboxMessage.status == status)
     if customer_id:
         query = query.where(OutboxMessage.customer_id == customer_id)
-    if cursor:
-        try:
-            query = query.where(
-                older_than(cursor, col(OutboxMessage.created_at), col(OutboxMessage.id))
-            )
-        except InvalidCursor as exc:
-            raise ApiError(400, "invalid_cursor", str(exc)) from exc
-    rows = list(
-        session.exec(
-            query.order_by(
-                col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc()
-            ).limit(limit + 1)
-        ).all()
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_key(rows[-1].created_at, rows[-1].id)
+    rows, next_cursor = newest_first(session, query, OutboxMessage, cursor, limit)
     return OutboxPage(items=[outbox_item(r) for r in rows], next_cursor=next_cursor)
 
 

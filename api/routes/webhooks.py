@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
+from sqlmodel import select
 
 from api.deps import HelpdeskKey, SessionDep
 from api.errors import KEYED, ApiError, error_responses
+from api.pagination import newest_first
 from api.schemas import EventDeliveryPage, EventDeliveryPublic, RecordId
-from inbox.conversations import InvalidCursor, encode_key, older_than, record_event
+from inbox.conversations import record_event
 from inbox.models import EventStatus, OutboundEvent, utcnow
 from inbox.outbound_events import EventType
 
@@ -54,24 +55,7 @@ def list_deliveries(
         query = query.where(OutboundEvent.status == status)
     if type is not None:
         query = query.where(OutboundEvent.type == type.value)
-    if cursor:
-        try:
-            query = query.where(
-                older_than(cursor, col(OutboundEvent.created_at), col(OutboundEvent.id))
-            )
-        except InvalidCursor as exc:
-            raise ApiError(400, "invalid_cursor", str(exc)) from exc
-    rows = list(
-        session.exec(
-            query.order_by(
-                col(OutboundEvent.created_at).desc(), col(OutboundEvent.id).desc()
-            ).limit(limit + 1)
-        ).all()
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_key(rows[-1].created_at, rows[-1].id)
+    rows, next_cursor = newest_first(session, query, OutboundEvent, cursor, limit)
     return EventDeliveryPage(deliveries=[delivery_public(r) for r in rows], next_cursor=next_cursor)
 
 
