@@ -17,12 +17,11 @@ from hypothesis import strategies as st
 from api.channels.email import (
     EmailParseError,
     InboundEmail,
-    html_to_text,
     parse_inbound_json,
     parse_raw,
     reply_subject,
-    strip_reply,
 )
+from api.channels.email_text import html_to_text, strip_reply
 from inbox.mail_threading import new_message_id, reply_headers
 
 MAIL = Path(__file__).parent / "mail"
