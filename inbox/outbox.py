@@ -20,6 +20,8 @@ from inbox.mail_threading import new_message_id, reply_headers
 from inbox.models import Channel, Message, OutboxMessage, OutboxStatus
 
 ORIGIN_KEY = "origin"
+AFTER = "after"
+"""A row's `meta` key naming the outbox row that must be sent (or be dead) before it."""
 INLINE_PROVIDERS = frozenset({"twiml"})
 """Providers whose answer goes back in the webhook's own response (a voice call's TwiML)."""
 
@@ -129,14 +131,17 @@ def email_reply_headers(threading: dict[str, Any]) -> dict[str, str]:
     )
 
 
-def queue_handoff(session: Session, inbound: Message, escalation_id: str, summary: str) -> None:
+def queue_handoff(
+    session: Session, inbound: Message, escalation_id: str, summary: str, *, after: str | None
+) -> None:
     """A conversation escalated where a helpdesk of its own holds it (Chatwoot): the packet's
-    summary as a private note for the team, then the conversation handed to a person there."""
+    summary as a private note for the team, then the conversation handed to a person there; in
+    that order, after the holding reply (`after`, its outbox row), even when one is retried."""
     origin = origin_of(inbound)
     if origin is None or origin.get("provider") != "chatwoot":
         return
     for action, body in (("note", summary), ("open", "")):
-        queue(
+        row = queue(
             session,
             OutboxMessage(
                 customer_id=inbound.customer_id,
@@ -149,8 +154,10 @@ def queue_handoff(session: Session, inbound: Message, escalation_id: str, summar
                 meta={
                     "action": action,
                     "escalation_id": escalation_id,
+                    **({AFTER: after} if after else {}),
                     **{k: origin[k] for k in ("account_id", "conversation_id") if k in origin},
                 },
                 dedupe_key=f"handoff:{escalation_id}:{action}",
             ),
         )
+        after = row.id

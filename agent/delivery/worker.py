@@ -5,7 +5,8 @@ with a lease first (several processes may share the table, none sends a row twic
 then its adapter is called. A failure worth retrying waits 1, 2, 4, … times the backoff (at most
 an hour) and the row is `failed` meanwhile; after `max_attempts`, or when the provider refuses
 the message for good, the row is `dead` and stays in the table with its last error, so nothing
-is lost and a person can see it in `GET /v1/outbox`. Rows without an adapter here (no provider,
+is lost and a person can see it in `GET /v1/outbox`. A row whose `meta["after"]` names another
+waits until that one is sent or dead (a hand-off note after the holding reply). Rows without an adapter here (no provider,
 or a provider that is not configured) are left alone.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func
@@ -22,6 +24,7 @@ from agent.delivery.adapters import Adapter, Sent, Window
 from agent.leased_worker import LeasedWorker, backoff
 from inbox.conversations import as_utc
 from inbox.models import Direction, Message, OutboxMessage, OutboxStatus, utcnow
+from inbox.outbox import AFTER
 
 logger = logging.getLogger("threadline.outbox")
 
@@ -78,7 +81,21 @@ class OutboxWorker(LeasedWorker):
             return Window(last_inbound_age_seconds=None)
         return Window(last_inbound_age_seconds=(utcnow() - as_utc(last)).total_seconds())
 
+    def _waits_for(self, row: OutboxMessage) -> OutboxMessage | None:
+        """The row that must go first (`meta["after"]`) while it has not been sent yet."""
+        before_id = (row.meta or {}).get(AFTER)
+        if not before_id:
+            return None
+        with Session(self.engine) as session:
+            before = session.get(OutboxMessage, before_id)
+        return before if before is not None and before.status in DUE else None
+
     def attempt(self, row: OutboxMessage) -> None:
+        before = self._waits_for(row)
+        if before is not None:  # not an attempt: due again once the one before it is
+            later = max(as_utc(before.next_attempt_at), utcnow()) + timedelta(milliseconds=50)
+            self.record(row.id, {"lease_until": None, "next_attempt_at": later})
+            return
         adapter = self.adapters[str(row.provider)]
         try:
             result = adapter.send(row, self._window(row))

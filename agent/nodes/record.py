@@ -186,14 +186,15 @@ def record_turn(state: AgentState, runtime: Runtime[Context]) -> dict[str, Any]:
                 payload=action,
             )
         _report(session, services.events, state, reply_message, review_id, held)
-        if not held:
-            inbound = session.get(Message, message["id"])
-            if inbound is not None:
-                queue_reply(session, inbound, reply_message, parts=reply.get("parts"))
-        if state.get("escalation_id") and (inbound := session.get(Message, message["id"])):
+        inbound = session.get(Message, message["id"])
+        queued = None
+        if not held and inbound is not None:
+            queued = queue_reply(session, inbound, reply_message, parts=reply.get("parts"))
+        if state.get("escalation_id") and inbound is not None:
             case = session.get(Escalation, state["escalation_id"])
             if case is not None:
-                queue_handoff(session, inbound, case.id, handoff_note(case.packet))
+                after = queued.id if queued is not None else None
+                queue_handoff(session, inbound, case.id, handoff_note(case.packet), after=after)
         if _closes_case(session, state, conversation, reply_message.id):
             conversation.status = ConversationStatus.resolved
             conversation.closed_at = conversation.updated_at = utcnow()

@@ -23,12 +23,14 @@ import yaml
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
-from agent.delivery.adapters import WhatsAppAdapter, Window
+from agent.delivery.adapters import Sent, WhatsAppAdapter, Window
+from agent.delivery.worker import OutboxWorker
 from agent.escalation_delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from api.settings import DEMO_STORE_DIR
 from evals.stores.second import CUSTOMERS as SECOND_CUSTOMERS
 from evals.stores.second import STORE_NAME as SECOND_NAME
 from evals.stores.second import write_second_store
+from inbox.db import make_engine, upgrade
 from inbox.models import (
     ChannelConsent,
     ConsentState,
@@ -38,6 +40,7 @@ from inbox.models import (
     OutboxStatus,
     utcnow,
 )
+from inbox.outbox import AFTER
 from tests.agent.conftest import AgentApi, make_agent_api
 from tests.channels.providers import TWILIO_SID, TWILIO_TOKEN, Call, Providers, settings_for
 
@@ -645,3 +648,63 @@ def test_sms_and_email_on_a_second_store(tmp_path: Path, providers: Providers) -
         assert SECOND_NAME.split()[0] in sent.body["TextBody"]
         help_answer = twilio_post(api, "/webhooks/twilio/sms", sms_form(phone, "HELP"))
         assert SECOND_NAME in (ElementTree.fromstring(help_answer.text).findtext("Message") or "")
+
+
+def test_a_row_queued_after_another_waits_for_it_even_through_its_retries(tmp_path: Path) -> None:
+    """The hand-off's note and its status change go after the holding reply, in order, even
+    when the reply needs several attempts."""
+    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    upgrade(engine)
+    sent: list[str] = []
+    failures = [True, True]
+
+    class Recorder:
+        provider = "standin"
+
+        def send(self, row: OutboxMessage, window: Window) -> Sent:
+            if row.purpose == "reply" and failures:
+                failures.pop()
+                return Sent(ok=False, retry=True, error="HTTP 503")
+            sent.append(row.purpose + ":" + str(row.meta.get("action", "")))
+            return Sent(ok=True)
+
+    with Session(engine) as session:
+        reply = OutboxMessage(
+            channel="chat", provider="standin", recipient="c1", purpose="reply", body="hold on"
+        )
+        session.add(reply)
+        session.flush()
+        note = OutboxMessage(
+            channel="chat",
+            provider="standin",
+            recipient="c1",
+            purpose="handoff",
+            body="note",
+            meta={"action": "note", AFTER: reply.id},
+        )
+        session.add(note)
+        session.flush()
+        session.add(
+            OutboxMessage(
+                channel="chat",
+                provider="standin",
+                recipient="c1",
+                purpose="handoff",
+                body="",
+                meta={"action": "open", AFTER: note.id},
+            )
+        )
+        session.commit()
+    worker = OutboxWorker(engine, {"standin": Recorder()}, backoff_seconds=0.05)
+    deadline = time.monotonic() + 20
+    while len(sent) < 3 and time.monotonic() < deadline:
+        worker.deliver_due()
+        time.sleep(0.02)
+    assert sent == ["reply:", "handoff:note", "handoff:open"]
+    with Session(engine) as session:
+        attempts = {
+            r.purpose + str(r.meta.get("action", "")): r.attempts
+            for r in session.exec(select(OutboxMessage))
+        }
+    assert attempts == {"reply": 3, "handoffnote": 1, "handoffopen": 1}  # waiting is no attempt
+    engine.dispose()
