@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -20,6 +21,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
@@ -708,3 +710,64 @@ def test_a_row_queued_after_another_waits_for_it_even_through_its_retries(tmp_pa
         }
     assert attempts == {"reply": 3, "handoffnote": 1, "handoffopen": 1}  # waiting is no attempt
     engine.dispose()
+
+
+def test_two_workers_sharing_the_table_send_every_row_exactly_once(engine: Any) -> None:
+    """Two processes' workers on one outbox (SQLite and PostgreSQL): each row is claimed by
+    one of them only, and every row is sent."""
+    sent: list[str] = []
+    guard = threading.Lock()
+
+    class Slow:
+        provider = "standin"
+
+        def send(self, row: OutboxMessage, window: Window) -> Sent:
+            time.sleep(0.01)  # long enough for the other worker to try the same row
+            with guard:
+                sent.append(row.id)
+            return Sent(ok=True)
+
+    with Session(engine) as session:
+        ids = []
+        for n in range(30):
+            row = OutboxMessage(
+                channel="sms",
+                provider="standin",
+                recipient=f"+1555{n:07d}",
+                purpose="reply",
+                body="x",
+            )
+            session.add(row)
+            ids.append(row.id)
+        session.commit()
+    workers = [OutboxWorker(engine, {"standin": Slow()}) for _ in range(2)]
+    threads = [threading.Thread(target=w.deliver_due) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(sent) == sorted(ids)
+    with Session(engine) as session:
+        statuses = {r.status for r in session.exec(select(OutboxMessage))}
+    assert statuses == {OutboxStatus.sent}
+
+
+@pytest.mark.postgres
+def test_an_sms_is_answered_through_the_outbox_on_postgresql(
+    tmp_path: Path, providers: Providers, postgres_url: str
+) -> None:
+    scratch = make_engine(postgres_url)
+    with scratch.begin() as conn:  # an empty schema: the session's database is shared
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    scratch.dispose()
+    store = autonomous_copy(DEMO_STORE_DIR, tmp_path / "store")
+    for api in make_agent_api(tmp_path, store, postgres_url, **channel_settings(providers)):
+        phone = "+15553579111"
+        form = sms_form(phone, "Do you ship to Canada?")
+        assert twilio_post(api, "/webhooks/twilio/sms", form).status_code == 200
+        twilio_post(api, "/webhooks/twilio/sms", form)  # a redelivery
+        parts = providers.wait_for(to("/Messages.json", phone))
+        assert "canada" in " ".join(c.body["Body"] for c in parts).lower()
+        [row] = outbox_rows(api, recipient=phone)
+        assert row.status == OutboxStatus.sent
