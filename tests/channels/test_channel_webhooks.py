@@ -771,3 +771,28 @@ def test_an_sms_is_answered_through_the_outbox_on_postgresql(
         assert "canada" in " ".join(c.body["Body"] for c in parts).lower()
         [row] = outbox_rows(api, recipient=phone)
         assert row.status == OutboxStatus.sent
+
+
+def test_one_time_codes_go_through_a_configured_adapter(tmp_path: Path) -> None:
+    """With email or SMS sending configured, Threadline sends its one-time codes itself;
+    without, the row waits for the channel sender (no provider), as before."""
+    from agent.verification import OutboxDelivery
+    from api.settings import Settings
+    from api.store_runtime import code_providers
+
+    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    upgrade(engine)
+    configured = Settings(data_dir=tmp_path, **settings_for("http://127.0.0.1:9"))
+    assert code_providers(configured) == {"email": "email", "phone": "twilio"}
+    assert code_providers(Settings(data_dir=tmp_path)) == {}
+    OutboxDelivery(engine, code_providers(configured)).deliver(
+        customer_id="cus_1", kind="phone", recipient="+15550100", text="Your code is 123456"
+    )
+    OutboxDelivery(engine).deliver(
+        customer_id="cus_1", kind="email", recipient="a@b.example", text="Your code is 654321"
+    )
+    with Session(engine) as session:
+        rows = {r.recipient: r for r in session.exec(select(OutboxMessage))}
+    assert rows["+15550100"].provider == "twilio" and rows["+15550100"].channel == "sms"
+    assert rows["a@b.example"].provider is None
+    engine.dispose()
