@@ -65,6 +65,7 @@ from inbox.models import (
     IdentityKind,
     Message,
     OutboxMessage,
+    OutboxStatus,
 )
 from inbox.outbound_events import NO_EVENTS, EventSink, report_merges
 from inbox.outbox import queue
@@ -252,7 +253,8 @@ def _send(
     free_text_only = channel is Channel.whatsapp and not template
     if free_text_only and not _wrote_within(session, customer.id, channel, now, WHATSAPP_WINDOW):
         return _skip(session, channel, Skip.needs_template, customer.id, facts)
-    if _sent_lately(session, customer.id, channel, now) >= proactive.max_per_day:
+    stale = _waiting(session, channel, shipment, now)
+    if _sent_lately(session, customer.id, channel, now) - len(stale) >= proactive.max_per_day:
         return _skip(session, channel, Skip.capped, customer.id, facts)
     quiet_end = quiet_until(now, proactive.quiet_hours, policy.store.timezone)
     send_at = quiet_end or now
@@ -275,6 +277,7 @@ def _send(
         }
     try:
         with session.begin_nested():
+            _supersede(session, stale, key)
             conversation = current_conversation(session, customer.id, channel)
             message = record_message(
                 session,
@@ -410,6 +413,41 @@ def _wrote_within(
     return latest is not None and now - as_utc(latest) < period
 
 
+def _waiting(
+    session: Session, channel: Channel, shipment: Shipment, now: datetime
+) -> list[OutboxMessage]:
+    """Earlier updates of this shipment on the channel still waiting for quiet hours to end
+    (not being sent): a newer update replaces them."""
+    prefix = f"ship:{channel.value}:{shipment.fulfillment_id}:"
+    return list(
+        session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.purpose == PURPOSE,
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == OutboxStatus.pending,
+                col(OutboxMessage.dedupe_key).startswith(prefix, autoescape=True),
+                col(OutboxMessage.next_attempt_at) > now,
+                col(OutboxMessage.lease_until).is_(None),
+            )
+        ).all()
+    )
+
+
+def _supersede(session: Session, stale: list[OutboxMessage], key: str) -> None:
+    """Mark waiting updates replaced by `key`'s: not sent, and their messages off the
+    conversation's sent record (kept as internal notes)."""
+    for row in stale:
+        row.status = OutboxStatus.superseded
+        row.last_error = f"replaced by a later update ({key})"
+        session.add(row)
+        message = session.get(Message, row.message_id) if row.message_id else None
+        if message is not None:
+            message.direction = Direction.internal
+            message.meta = {**message.meta, "superseded_by": key}
+            session.add(message)
+    session.flush()
+
+
 def _sent_lately(session: Session, customer_id: str, channel: Channel, now: datetime) -> int:
     """Shipping updates queued for the customer on the channel in the last 24 hours."""
     return int(
@@ -420,6 +458,7 @@ def _sent_lately(session: Session, customer_id: str, channel: Channel, now: date
                 OutboxMessage.customer_id == customer_id,
                 OutboxMessage.channel == channel,
                 OutboxMessage.purpose == PURPOSE,
+                OutboxMessage.status != OutboxStatus.superseded,
                 col(OutboxMessage.created_at) > now - CAP_PERIOD,
             )
         ).one()

@@ -406,6 +406,9 @@ class OutboxStatus(StrEnum):
     needs_template = "needs_template"
     """WhatsApp outside the 24-hour customer-service window: only an approved template may go,
     never free text, and none is configured for it."""
+    superseded = "superseded"
+    """A shipping update still waiting (quiet hours) when a later one for the same shipment
+    came: only the latest goes."""
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -6,8 +6,8 @@ then its adapter is called. A failure worth retrying waits 1, 2, 4, … times th
 an hour) and the row is `failed` meanwhile; after `max_attempts`, or when the provider refuses
 the message for good, the row is `dead` and stays in the table with its last error, so nothing
 is lost and a person can see it in `GET /v1/outbox`. A row whose `meta["after"]` names another
-waits until that one is sent or dead (a hand-off note after the holding reply). Rows without an adapter here (no provider,
-or a provider that is not configured) are left alone.
+waits until that one is sent or dead (a hand-off note after the holding reply). Rows without an
+adapter here (no provider, or a provider that is not configured) are left alone.
 """
 
 from __future__ import annotations

@@ -93,7 +93,8 @@ def list_outbox(
 ) -> OutboxPage:
     """Newest first: each row's recipient, body and delivery (`pending`, `sent`, `failed` with
     the next retry's time, `dead` after the last attempt, `needs_template` for WhatsApp outside
-    its 24-hour window). One-time codes are listed without their body."""
+    its 24-hour window, `superseded` for a waiting shipping update a later one replaced).
+    One-time codes are listed without their body."""
     query = select(OutboxMessage)
     if purpose:
         query = query.where(OutboxMessage.purpose == purpose)

@@ -493,7 +493,13 @@ def test_an_update_in_quiet_hours_waits_for_their_end(shop: Shop) -> None:
 
     shop.pin(shop.local(1, 6, 45))  # early morning: still quiet, ends the same day
     shop.deliver(parcel, "out_for_delivery")
-    assert shop.rows(parcel)[-1].next_attempt_at.replace(tzinfo=UTC) == morning
+    first, latest = sorted(shop.rows(parcel), key=lambda r: r.created_at)
+    assert latest.next_attempt_at.replace(tzinfo=UTC) == morning
+    # Only the latest goes: the in-transit update still waiting is replaced, not sent at 08:00.
+    assert (first.status, latest.status) == (OutboxStatus.superseded, OutboxStatus.pending)
+    with Session(shop.engine) as session:
+        replaced = session.get(Message, first.message_id)
+        assert replaced is not None and replaced.direction == "internal"
 
 
 def test_the_frequency_cap_skips_the_update_past_it(shop: Shop) -> None:
