@@ -94,19 +94,25 @@ def queue_reply(
             session.add(earlier)
         return earlier
     inline = provider in INLINE_PROVIDERS
+    channel, body = reply.channel, reply.text
+    if inline and review_id is not None:
+        # Approved after the call it answers has ended: nothing can say it any more, so it
+        # follows up by text to the number that called, from the number it called.
+        inline, provider, channel = False, "twilio", Channel.sms
+        body = f"Following up on your call: {reply.text}"
     return queue(
         session,
         OutboxMessage(
             customer_id=reply.customer_id,
             conversation_id=reply.conversation_id,
             message_id=reply.id,
-            channel=reply.channel,
+            channel=channel,
             provider=provider,
             recipient=str(origin.get("reply_to") or ""),
             purpose=purpose,
             review_id=review_id,
             subject=subject,
-            body=reply.text,
+            body=body,
             headers=headers,
             meta=meta,
             dedupe_key=key,

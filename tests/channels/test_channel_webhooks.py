@@ -796,3 +796,33 @@ def test_one_time_codes_go_through_a_configured_adapter(tmp_path: Path) -> None:
     assert rows["+15550100"].provider == "twilio" and rows["+15550100"].channel == "sms"
     assert rows["a@b.example"].provider is None
     engine.dispose()
+
+
+def test_a_call_answer_held_for_review_follows_up_by_text_once_approved(
+    tmp_path: Path, providers: Providers
+) -> None:
+    """Voice in stage `review` (the demo's policy): the caller hears that a person will follow
+    up; once a reviewer approves the answer, it goes by SMS to the number that called."""
+    for api in make_agent_api(tmp_path, DEMO_STORE_DIR, **channel_settings(providers)):
+        caller = "+15558642097"
+        call = {
+            "CallSid": "CA-review-1",
+            "AccountSid": TWILIO_SID,
+            "From": caller,
+            "To": OUR_NUMBER,
+        }
+        turn = {**call, "SpeechResult": "How long do I have to return something?"}
+        said = ElementTree.fromstring(twilio_post(api, "/webhooks/twilio/voice", turn).text)
+        assert "team" in (said.findtext("Say") or "")
+        assert outbox_rows(api, recipient=caller) == []  # nothing goes before a reviewer says so
+        held = api.client.get("/v1/reviews", headers=api.headers).json()["items"]
+        [review] = [r for r in held if r["channel"] == "voice"]
+        approved = api.client.post(
+            f"/v1/reviews/{review['id']}/approve", json={}, headers=api.headers
+        )
+        assert approved.status_code == 200, approved.text
+        [text] = providers.wait_for(to("/Messages.json", caller))
+        assert text.body["From"] == OUR_NUMBER
+        assert text.body["Body"].startswith("Following up on your call:")
+        [row] = outbox_rows(api, recipient=caller)
+        assert (row.channel, row.provider, row.status) == ("sms", "twilio", OutboxStatus.sent)
