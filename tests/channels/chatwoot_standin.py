@@ -22,9 +22,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
+
+from .json_server import JsonServer
 
 TOKEN = "chatwoot-bot-access-token"
 """The agent bot's access token (what Threadline answers with)."""
@@ -115,42 +116,28 @@ class ChatwootStandin:
         self._ids = count(1001)
         self._numbers = count(1)
         self.url = ""
-        self._server: ThreadingHTTPServer | None = None
+        self._server: JsonServer | None = None
 
     # --- the server ---------------------------------------------------------------------------
 
     def start(self) -> ChatwootStandin:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    body: Any = json.loads(raw or b"{}")
-                except ValueError:
-                    body = None
-                status, answer, call = standin._answer(self.path, dict(self.headers), body)
-                with standin.lock:
-                    standin.calls.append(call)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = JsonServer(self._post)
+        self.url = self._server.url
         return self
+
+    def _post(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        try:
+            body: Any = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        status, answer, call = self._answer(path, headers, body)
+        with self.lock:
+            self.calls.append(call)
+        return status, answer
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def fail_next(self, times: int, status: int = 500) -> None:
         with self.lock:

@@ -11,12 +11,13 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 from urllib.parse import parse_qs
+
+from .json_server import JsonServer
 
 EMAIL_TOKEN = "postmark-server-token"
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
@@ -44,44 +45,28 @@ class Providers:
     """Statuses to answer the next calls with, in order (then 2xx again)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
-    _server: ThreadingHTTPServer | None = None
+    _server: JsonServer | None = None
+    _ids: Iterator[int] = field(default_factory=lambda: count(1))
 
     def start(self) -> Providers:
-        providers = self
-        ids = count(1)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                kind = self.headers.get("Content-Type", "")
-                if "json" in kind:
-                    body: Any = json.loads(raw or b"{}")
-                else:
-                    body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                status, answer = providers._answer(self.path, dict(self.headers), next(ids))
-                with providers.lock:
-                    providers.calls.append(
-                        Call(self.path, dict(self.headers), body, time.monotonic(), status)
-                    )
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._ids = count(1)
+        self._server = JsonServer(self._post)
+        self.url = self._server.url
         return self
+
+    def _post(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        if "json" in headers.get("Content-Type", ""):
+            body: Any = json.loads(raw or b"{}")
+        else:
+            body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        status, answer = self._answer(path, headers, next(self._ids))
+        with self.lock:
+            self.calls.append(Call(path, headers, body, time.monotonic(), status))
+        return status, answer
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def _answer(self, path: str, headers: dict[str, str], n: int) -> tuple[int, dict[str, Any]]:
         if not self._authorised(path, headers):
