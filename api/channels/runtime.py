@@ -3,8 +3,12 @@ every provider that is configured, and the intake that channel webhooks hand mes
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 from fastapi import Request
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from agent.delivery.adapters import (
@@ -106,3 +110,19 @@ def store_policy(request: Request, channel: str) -> StorePolicy:
     if rule is not None and not rule.enabled:
         raise ApiError(404, "not_found", f"the {channel} channel is turned off in policy.yaml")
     return policy
+
+
+def json_body(body: bytes) -> Any:
+    """A webhook's JSON body, or 400."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+
+
+def invalid(exc: ValidationError, what: str) -> ApiError:
+    """A 422 naming the first problems of a payload that is not the provider's shape."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
+    )
+    return ApiError(422, "invalid_payload", f"{what}: {problems}")

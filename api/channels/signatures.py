@@ -46,21 +46,24 @@ def check_hub_signature(body: bytes, header: str | None, secret: str) -> None:
 
 
 def check_timestamped_signature(
-    body: bytes, headers: Mapping[str, str], secret: str, max_age: float
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    max_age: float,
+    *,
+    signature_header: str = SIGNATURE_HEADER,
+    timestamp_header: str = TIMESTAMP_HEADER,
 ) -> None:
-    """`X-Threadline-Signature` over `timestamp.body`, the timestamp within `max_age` seconds
-    (a replayed old delivery is refused even though its signature is right)."""
-    timestamp = headers.get(TIMESTAMP_HEADER, "").strip()
-    signature = headers.get(SIGNATURE_HEADER, "").strip()
-    if not timestamp or not signature:
-        raise refuse(f"{SIGNATURE_HEADER} and {TIMESTAMP_HEADER} are required")
+    """`sha256=<hex>` over `timestamp.body` (Threadline's scheme, and Chatwoot's under its own
+    header names), the timestamp within `max_age` seconds either way (a replayed old delivery
+    is refused even though its signature is right), or 401."""
+    timestamp = headers.get(timestamp_header, "").strip()
+    signature = headers.get(signature_header, "").strip()
+    if not (signature.isascii() and timestamp.isascii() and timestamp.isdigit()):
+        raise refuse(f"{signature_header} and {timestamp_header} (a Unix time) are required")
     if not verify_signature(secret, timestamp, body, signature):
-        raise refuse(f"{SIGNATURE_HEADER} does not match")
-    try:
-        age = time.time() - int(timestamp)
-    except ValueError:
-        raise refuse(f"{TIMESTAMP_HEADER} is not a Unix time") from None
-    if abs(age) > max_age:
+        raise refuse(f"{signature_header} does not match")
+    if abs(time.time() - int(timestamp)) > max_age:
         raise refuse("the signed timestamp is outside the replay window")
 
 

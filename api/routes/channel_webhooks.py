@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -24,14 +23,13 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from agent.channels import sms_segments
 from agent.proof import InvalidSender
 from agent.service import InboundRequest, MessageInFlight
 from api.channels.email import EmailParseError, parse_inbound_json, parse_raw, reply_subject
-from api.channels.runtime import MAX_TEXT, channel_intake, store_policy
+from api.channels.runtime import MAX_TEXT, channel_intake, invalid, json_body, store_policy
 from api.channels.signatures import (
     called_url,
     check_hub_signature,
@@ -44,8 +42,9 @@ from api.deps import EngineDep, SettingsDep
 from api.errors import ApiError
 from inbox.consent import Keyword, keyword_of, record_consent
 from inbox.conversations import record_event
-from inbox.models import Channel, ConsentState, OutboxMessage, OutboxStatus, WebhookDelivery
+from inbox.models import Channel, ConsentState, OutboxMessage, OutboxStatus
 from inbox.outbox import queue
+from inbox.webhook_deliveries import claim_delivery
 from tools.policy import StorePolicy
 
 logger = logging.getLogger("threadline.channels")
@@ -53,20 +52,6 @@ logger = logging.getLogger("threadline.channels")
 router = APIRouter(prefix="/webhooks", tags=["channel webhooks"], include_in_schema=False)
 
 # --- shared ----------------------------------------------------------------------------------
-
-
-def json_body(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
-
-
-def invalid(exc: ValidationError) -> ApiError:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
-    )
-    return ApiError(422, "invalid_payload", f"the payload is not the provider's shape: {problems}")
 
 
 async def take(request: Request, inbound: InboundRequest) -> str | None:
@@ -77,21 +62,6 @@ async def take(request: Request, inbound: InboundRequest) -> str | None:
     except InvalidSender as exc:
         raise ApiError(422, "invalid_sender", str(exc)) from exc
     return message.id if message is not None else None
-
-
-def first_time(session: Session, source: str, delivery_id: str, topic: str) -> bool:
-    """Record a delivery that is not a message (a keyword); False when it was seen before."""
-    seen = select(WebhookDelivery.id).where(
-        WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery_id
-    )
-    if session.exec(seen).first() is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(WebhookDelivery(source=source, delivery_id=delivery_id, topic=topic))
-    except IntegrityError:
-        return False
-    return True
 
 
 def handle_keyword(
@@ -105,7 +75,7 @@ def handle_keyword(
 ) -> bool:
     """Record STOP/START/HELP once: the number's consent and an event. False: a redelivery."""
     with Session(engine) as session:
-        if not first_time(session, source, delivery_id, f"keyword:{keyword}"):
+        if not claim_delivery(session, source, delivery_id, f"keyword:{keyword}"):
             return False
         if keyword is not Keyword.help:
             state = ConsentState.opted_out if keyword is Keyword.stop else ConsentState.opted_in
@@ -257,7 +227,7 @@ async def meta_webhook(request: Request, settings: SettingsDep) -> dict[str, Any
     try:
         event = MetaEvent.model_validate(json_body(body))
     except ValidationError as exc:
-        raise invalid(exc) from exc
+        raise invalid(exc, "the payload is not the provider's shape") from exc
     channel = META_CHANNELS.get(event.object)
     if channel is None:
         raise ApiError(
@@ -364,7 +334,7 @@ async def whatsapp_webhook(
     try:
         event = WaEvent.model_validate(json_body(body))
     except ValidationError as exc:
-        raise invalid(exc) from exc
+        raise invalid(exc, "the payload is not the provider's shape") from exc
     if event.object != "whatsapp_business_account":
         raise ApiError(422, "invalid_payload", "object must be whatsapp_business_account")
     store_policy(request, "whatsapp")

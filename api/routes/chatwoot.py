@@ -30,9 +30,7 @@ side, so the route answers at once and works the turn in the background.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,11 +39,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from agent.context import Services
-from agent.escalation_delivery import verify_signature
 from agent.proof import InvalidSender, sender_identity
 from agent.service import InboundRequest
 from api.channels.chatwoot import (
@@ -62,7 +58,8 @@ from api.channels.chatwoot import (
     thread_of,
 )
 from api.channels.intake import ChannelIntake
-from api.channels.runtime import MAX_TEXT, channel_intake, store_policy
+from api.channels.runtime import MAX_TEXT, channel_intake, invalid, json_body, store_policy
+from api.channels.signatures import check_timestamped_signature
 from api.deps import EngineDep, EventsDep, SettingsDep
 from api.errors import ApiError
 from api.settings import Settings
@@ -73,8 +70,9 @@ from inbox.conversations import (
     record_message,
 )
 from inbox.identity import resolve_customer
-from inbox.models import Author, ConversationStatus, Direction, OutboxMessage, WebhookDelivery
+from inbox.models import Author, ConversationStatus, Direction, OutboxMessage
 from inbox.outbound_events import EventSink, report_merges
+from inbox.webhook_deliveries import claim_delivery
 
 logger = logging.getLogger("threadline.channels")
 
@@ -108,14 +106,7 @@ class Delivery:
         (always True when Chatwoot sent none)."""
         if not self.delivery_id:
             return True
-        try:
-            with session.begin_nested():
-                session.add(
-                    WebhookDelivery(source=SOURCE, delivery_id=self.delivery_id, topic=topic)
-                )
-        except IntegrityError:
-            return False
-        return True
+        return claim_delivery(session, SOURCE, self.delivery_id, topic)
 
 
 def clean_text(content: str | None) -> str:
@@ -300,18 +291,6 @@ def webhook_secret(settings: Settings) -> str | None:
     return secret.get_secret_value()
 
 
-def verify(request: Request, body: bytes, secret: str, window: int) -> None:
-    """Raise 401 unless Chatwoot signed `body` with `secret`, less than `window` seconds ago."""
-    signature = request.headers.get(SIGNATURE_HEADER, "").strip()
-    timestamp = request.headers.get(TIMESTAMP_HEADER, "").strip()
-    if not (signature.isascii() and timestamp.isascii() and timestamp.isdigit()):
-        raise ApiError(401, "unauthorized", f"{SIGNATURE_HEADER} and {TIMESTAMP_HEADER} needed")
-    if not verify_signature(secret, timestamp, body, signature):
-        raise ApiError(401, "unauthorized", f"{SIGNATURE_HEADER} does not match the body")
-    if abs(time.time() - int(timestamp)) > window:
-        raise ApiError(401, "unauthorized", f"{TIMESTAMP_HEADER} is too old (a replay?)")
-
-
 @router.post("/chatwoot", include_in_schema=False)
 async def chatwoot_webhook(
     request: Request, engine: EngineDep, settings: SettingsDep, events: EventsDep
@@ -321,11 +300,15 @@ async def chatwoot_webhook(
     if secret is None:
         raise ApiError(404, "not_found", "the Chatwoot channel is not configured")
     body = await request.body()
-    verify(request, body, secret, settings.webhook_replay_seconds)
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    check_timestamped_signature(
+        body,
+        request.headers,
+        secret,
+        settings.webhook_replay_seconds,
+        signature_header=SIGNATURE_HEADER,
+        timestamp_header=TIMESTAMP_HEADER,
+    )
+    document = json_body(body)
     if not isinstance(document, dict) or not isinstance(document.get("event"), str):
         raise ApiError(422, "invalid_payload", "a Chatwoot event is an object with an `event`")
     name = document["event"]
@@ -335,12 +318,7 @@ async def chatwoot_webhook(
     try:
         payload = kind.payload.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
-        )
-        raise ApiError(
-            422, "invalid_payload", f"not a Chatwoot {name} payload: {problems}"
-        ) from None
+        raise invalid(exc, f"not a Chatwoot {name} payload") from None
     intake = None
     if isinstance(payload, MessageEvent):
         store_policy(request, channel_of(payload.conversation).value)  # 404 when turned off

@@ -50,8 +50,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session
 
 from agent.checkpoint import make_checkpointer
 from agent.locks import CustomerLocks
@@ -63,7 +62,7 @@ from api.errors import ApiError
 from api.settings import Settings
 from api.store_runtime import StoreRuntime
 from inbox.conversations import record_event
-from inbox.models import WebhookDelivery, utcnow
+from inbox.models import utcnow
 from inbox.privacy import (
     Subject,
     export_customer,
@@ -71,6 +70,8 @@ from inbox.privacy import (
     redact_customer,
     redact_shop,
 )
+from inbox.webhook_deliveries import claim_delivery
+from inbox.webhook_deliveries import handled_before as delivery_seen
 from tools.errors import ShopifyError
 from tools.toolkit import ShopifyTools
 
@@ -214,25 +215,11 @@ class Delivery:
 
     def handled_before(self) -> bool:
         with Session(self.engine) as session:
-            return session.exec(self._seen()).first() is not None
+            return delivery_seen(session, SOURCE, self.delivery_id)
 
     def claim(self, session: Session) -> bool:
         """Record the delivery in the work's transaction; False when it was handled before."""
-        if session.exec(self._seen()).first() is not None:
-            return False
-        try:
-            with session.begin_nested():
-                session.add(
-                    WebhookDelivery(source=SOURCE, delivery_id=self.delivery_id, topic=self.topic)
-                )
-        except IntegrityError:  # a concurrent redelivery recorded it first
-            return False
-        return True
-
-    def _seen(self) -> SelectOfScalar[str]:
-        return select(WebhookDelivery.delivery_id).where(
-            WebhookDelivery.source == SOURCE, WebhookDelivery.delivery_id == self.delivery_id
-        )
+        return claim_delivery(session, SOURCE, self.delivery_id, self.topic)
 
     def other_shop(self, shop_domain: str) -> bool:
         """True when the request names a shop other than the configured one (if one is known)."""
