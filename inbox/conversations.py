@@ -249,3 +249,24 @@ def move_message(
     message.conversation_id = target.id
     session.flush()
     return target
+
+
+def take_over(
+    session: Session, case: Conversation, channel: Channel | str, payload: dict[str, Any]
+) -> bool:
+    """A person has the case now (they answered the customer): the agent adds the customer's
+    messages to it instead of answering, until it is resolved or handed back. False when the
+    case was not the agent's (already a person's, or resolved)."""
+    if case.status != ConversationStatus.open:
+        return False
+    case.status = ConversationStatus.escalated
+    case.updated_at = utcnow()
+    record_event(
+        session,
+        "human_took_over",
+        channel=Channel(channel).value,
+        customer_id=case.customer_id,
+        conversation_id=case.id,
+        payload=payload,
+    )
+    return True

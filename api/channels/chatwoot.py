@@ -18,6 +18,7 @@ from agent.context import Services
 from agent.proof import sender_identity
 from agent.service import InboundRequest, record_inbound
 from inbox.conversations import DuplicateMessage, find_message, record_event
+from inbox.conversations import take_over as hand_over
 from inbox.identity import InvalidIdentifier, normalise
 from inbox.models import (
     Channel,
@@ -215,21 +216,9 @@ def thread_case(session: Session, thread_id: str) -> Conversation | None:
 
 
 def take_over(session: Session, case: Conversation, channel: Channel, **payload: Any) -> bool:
-    """A person has the case now: the agent adds the customer's messages to it instead of
-    answering (the status a person's reply through the API sets, `human_took_over`)."""
-    if case.status != ConversationStatus.open:
-        return False
-    case.status = ConversationStatus.escalated
-    case.updated_at = utcnow()
-    record_event(
-        session,
-        "human_took_over",
-        channel=channel.value,
-        customer_id=case.customer_id,
-        conversation_id=case.id,
-        payload={"source": SOURCE, **payload},
-    )
-    return True
+    """A person took the case in Chatwoot (the status a person's reply through the API sets,
+    `human_took_over`)."""
+    return hand_over(session, case, channel, {"source": SOURCE, **payload})
 
 
 def resolve_case(session: Session, case: Conversation, events: EventSink) -> None:

@@ -15,7 +15,13 @@ from api.schemas import (
     MessagePublic,
     RecordId,
 )
-from inbox.conversations import DuplicateMessage, find_message, record_event, record_message
+from inbox.conversations import (
+    DuplicateMessage,
+    find_message,
+    record_event,
+    record_message,
+    take_over,
+)
 from inbox.models import (
     Author,
     Conversation,
@@ -126,16 +132,7 @@ def record_human_reply(
     if body.channel.value not in conversation.channels:
         conversation.channels = [*conversation.channels, body.channel.value]
     conversation.updated_at = utcnow()
-    if conversation.status == ConversationStatus.open:
-        conversation.status = ConversationStatus.escalated
-        record_event(
-            session,
-            "human_took_over",
-            channel=body.channel.value,
-            customer_id=conversation.customer_id,
-            conversation_id=conversation.id,
-            payload={"message_id": message.id, "by_key": key.id},
-        )
+    take_over(session, conversation, body.channel, {"message_id": message.id, "by_key": key.id})
     session.commit()
     return message_public(message)
 
